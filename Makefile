@@ -1,0 +1,68 @@
+# Lumen: top-level build.  `make run` and `make check` do all the set-up on a
+# fresh Debian 12 machine (as root); every download and build they need is
+# cached in ${XDG_CACHE_HOME:-~/.cache}/lumen, outside the checkout.
+#
+#   make run      boot the emulated machine and run the main job
+#   make check    run every test; ends with "N passed, N failed[, N skipped]"
+#   make module   build lumen.ko for this host (KDIR=... overrides)
+#   make style    checkpatch --strict and sparse on driver/ and uapi/
+SHELL := /bin/bash
+ENV := . $(CURDIR)/tools/setup/lumen-env
+O := $(CURDIR)/build
+
+.PHONY: all deps kernel qemu module module-guest userspace lib tools tests \
+	initramfs guest run check style clean
+
+all: guest
+
+deps:
+	@tools/setup/lumen-deps
+
+kernel: deps
+	@tools/vm/fetch-kernel
+
+qemu: deps
+	@tools/qemu/build-qemu
+
+# lumen.ko for the guest kernel (what the VM loads).
+module-guest: kernel
+	@echo "lumen: building lumen.ko for the guest kernel…"
+	@$(ENV) && $(MAKE) -s -C "$$LUMEN_GUEST_KDIR" M=$(CURDIR) modules
+
+# lumen.ko for this host's running kernel, or for KDIR.
+KDIR ?= $(wildcard /lib/modules/$(shell uname -r)/build)
+module:
+	@if [ -z "$(KDIR)" ]; then \
+		echo "make module: no headers for $$(uname -r); install linux-headers-$$(uname -r) or pass KDIR=/path/to/kernel/build." >&2; \
+		exit 1; fi
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lib: deps
+	@$(MAKE) -s -C lib O=$(O)
+
+tools: lib
+	@$(MAKE) -s -C tools O=$(O)
+
+tests: lib kernel
+	@$(ENV) && $(MAKE) -s -C tests/guest O=$(O)
+
+userspace: lib tools tests
+
+initramfs: module-guest userspace
+	@tools/vm/mkinitramfs
+
+guest: qemu initramfs
+
+run: guest
+	@echo "lumen: booting the emulated machine (TCG: about 10 seconds)…"
+	@tools/vm/lumen-vm run --nvme -- /usr/libexec/lumen/main-job
+
+check: guest
+	@tests/run-checks
+
+style: kernel
+	@tests/style/run
+
+clean:
+	rm -rf $(O)
+	@$(ENV) && [ ! -d "$$LUMEN_GUEST_KDIR" ] || $(MAKE) -s -C "$$LUMEN_GUEST_KDIR" M=$(CURDIR) clean
