@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Lumen accelerator: module, PCI driver and DRM driver.
+ *
+ * Lifetimes.  The PCI function owns the hardware resources (BAR mappings,
+ * MSI-X vectors, rings): they are device-managed and go at unbind.  The DRM
+ * device owns the software state (schedulers, fences, allocators): it is
+ * DRM-managed and stays while open files, BOs or jobs remain.  Between the
+ * two, drm_dev_enter()/drm_dev_exit() guard every hardware access made on
+ * behalf of userspace, and remove unplugs the DRM device first.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include <drm/drm_accel.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+
+#include "lumen_drv.h"
+#include "drm/lumen_accel.h"
+
+static int lumen_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct lumen_file *lfile;
+
+	lfile = kzalloc(sizeof(*lfile), GFP_KERNEL);
+	if (!lfile)
+		return -ENOMEM;
+
+	lfile->ldev = to_lumen_device(drm);
+	mutex_init(&lfile->lock);
+	file->driver_priv = lfile;
+	return 0;
+}
+
+static void lumen_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct lumen_file *lfile = file->driver_priv;
+
+	lumen_file_entities_fini(lfile);
+	mutex_destroy(&lfile->lock);
+	kfree(lfile);
+}
+
+static const struct drm_ioctl_desc lumen_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(LUMEN_QUERY, lumen_ioctl_query, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_BO_CREATE, lumen_ioctl_bo_create, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_BO_MMAP_OFFSET, lumen_ioctl_bo_mmap_offset, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_SUBMIT, lumen_ioctl_submit, 0),
+};
+
+DEFINE_DRM_ACCEL_FOPS(lumen_fops);
+
+static const struct drm_driver lumen_drm_driver = {
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ,
+	.open = lumen_open,
+	.postclose = lumen_postclose,
+	.gem_create_object = lumen_gem_create_object,
+	.ioctls = lumen_ioctls,
+	.num_ioctls = ARRAY_SIZE(lumen_ioctls),
+	.fops = &lumen_fops,
+	.name = LUMEN_DRIVER_NAME,
+	.desc = LUMEN_DRIVER_DESC,
+	.major = 0,
+	.minor = 1,
+};
+
+static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct lumen_device *ldev;
+	int ret;
+
+	ldev = devm_drm_dev_alloc(&pdev->dev, &lumen_drm_driver, struct lumen_device, drm);
+	if (IS_ERR(ldev))
+		return PTR_ERR(ldev);
+	ldev->pdev = pdev;
+	pci_set_drvdata(pdev, ldev);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	ret = lumen_hw_map(ldev);
+	if (ret)
+		return ret;
+
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	ret = lumen_hw_probe(ldev);
+	if (ret)
+		return ret;
+	/* Whatever a previous driver left running stops here. */
+	ret = lumen_hw_reset(ldev);
+	if (ret)
+		return ret;
+
+	ret = lumen_gem_init(ldev);
+	if (ret)
+		return ret;
+	ret = lumen_sched_init(ldev);
+	if (ret)
+		return ret;
+	ret = lumen_irq_init(ldev);
+	if (ret)
+		return ret;
+
+	ret = lumen_hw_enable(ldev);
+	if (ret)
+		goto err_disable;
+	lumen_irq_enable(ldev);
+
+	lumen_debugfs_init(ldev);
+
+	ret = drm_dev_register(&ldev->drm, 0);
+	if (ret)
+		goto err_disable;
+	return 0;
+
+err_disable:
+	lumen_hw_disable(ldev);
+	return ret;
+}
+
+static void lumen_remove(struct pci_dev *pdev)
+{
+	struct lumen_device *ldev = pci_get_drvdata(pdev);
+	struct drm_device *drm = &ldev->drm;
+
+	/* No new ioctl, fault or run_job reaches the hardware after this. */
+	drm_dev_unplug(drm);
+	/* BAR2 mappings fault again, and now get SIGBUS. */
+	unmap_mapping_range(drm->anon_inode->i_mapping, 0, 0, 1);
+
+	lumen_hw_disable(ldev);
+	/* Jobs on the hardware will never complete: fail them. */
+	lumen_sched_fail_all(ldev, -ENODEV);
+}
+
+/* Reboot or kexec: the next kernel must not find the device doing DMA. */
+static void lumen_shutdown(struct pci_dev *pdev)
+{
+	struct lumen_device *ldev = pci_get_drvdata(pdev);
+
+	lumen_hw_disable(ldev);
+}
+
+static const struct pci_device_id lumen_pci_ids[] = {
+	{ PCI_DEVICE(LUMEN_PCI_VENDOR_ID, LUMEN_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, lumen_pci_ids);
+
+static struct pci_driver lumen_pci_driver = {
+	.name = LUMEN_DRIVER_NAME,
+	.id_table = lumen_pci_ids,
+	.probe = lumen_probe,
+	.remove = lumen_remove,
+	.shutdown = lumen_shutdown,
+};
+module_pci_driver(lumen_pci_driver);
+
+MODULE_DESCRIPTION(LUMEN_DRIVER_DESC);
+MODULE_LICENSE("Dual MIT/GPL");

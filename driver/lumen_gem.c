@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Lumen accelerator: buffer objects.
+ *
+ * System-memory BOs are shmem GEM objects.  The device reaches them through
+ * a scatter list, one { bus address, length } entry per DMA segment, built
+ * in coherent memory the first time a job uses the BO and kept until it is
+ * freed (the pages stay pinned and mapped from then on).
+ *
+ * Device-memory BOs are contiguous ranges of BAR2 handed out by a buddy
+ * allocator.  The device addresses them by offset; the CPU maps them
+ * write-combined through BAR2.
+ *
+ * Every new BO reads as zeroes: shmem gives zeroed pages, and device
+ * memory is cleared before the BO's handle exists.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_vma_manager.h>
+
+#include "lumen_drv.h"
+#include "drm/lumen_accel.h"
+
+/* ---- System-memory BOs ------------------------------------------------- */
+
+struct lumen_shmem_bo *to_lumen_shmem_bo(struct drm_gem_object *obj)
+{
+	return container_of(to_drm_gem_shmem_obj(obj), struct lumen_shmem_bo, base);
+}
+
+static void lumen_shmem_bo_free(struct drm_gem_object *obj)
+{
+	struct lumen_shmem_bo *bo = to_lumen_shmem_bo(obj);
+
+	if (bo->sgl)
+		dma_free_coherent(obj->dev->dev, bo->sgl_entries * sizeof(*bo->sgl),
+				  bo->sgl, bo->sgl_dma);
+	drm_gem_shmem_free(&bo->base);
+}
+
+static const struct drm_gem_object_funcs lumen_shmem_funcs = {
+	.free = lumen_shmem_bo_free,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+/**
+ * lumen_gem_create_object - &drm_driver.gem_create_object for shmem BOs
+ * @drm: the DRM device
+ * @size: BO size
+ *
+ * Return: the embedded GEM object of a new, zeroed &struct lumen_shmem_bo.
+ */
+struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm, size_t size)
+{
+	struct lumen_shmem_bo *bo;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+
+	/* x86 DMA is cache coherent: CPU mappings may be cached. */
+	bo->base.map_wc = false;
+	bo->base.base.funcs = &lumen_shmem_funcs;
+	return &bo->base.base;
+}
+
+static struct drm_gem_object *lumen_shmem_bo_create(struct lumen_device *ldev, u64 size)
+{
+	struct drm_gem_shmem_object *shmem;
+
+	if (size > LUMEN_SYSTEM_BO_MAX_SIZE)
+		return ERR_PTR(-EINVAL);
+
+	shmem = drm_gem_shmem_create(&ldev->drm, size);
+	if (IS_ERR(shmem))
+		return ERR_CAST(shmem);
+	return &shmem->base;
+}
+
+/**
+ * lumen_bo_sgl_prepare_locked - build the scatter list the device reads
+ * @bo: a pinned system-memory BO (lumen_bo_pin()), its dma_resv held
+ *
+ * Return: 0, -ENOMEM.
+ */
+int lumen_bo_sgl_prepare_locked(struct lumen_shmem_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct sg_table *sgt = bo->base.sgt;
+	struct lumen_sgl_entry *sgl;
+	struct scatterlist *sg;
+	dma_addr_t sgl_dma;
+	u32 entries = 0;
+	unsigned int i;
+
+	dma_resv_assert_held(obj->resv);
+
+	if (bo->sgl)
+		return 0;
+	if (!sgt)
+		return -EINVAL;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		entries++;
+	if (!entries || entries > LUMEN_SGL_MAX_ENTRIES)
+		return -EINVAL;
+
+	/* Up to 4 MiB contiguous: failing is an answer (-ENOMEM), not news. */
+	sgl = dma_alloc_coherent(obj->dev->dev, entries * sizeof(*sgl), &sgl_dma,
+				 GFP_KERNEL | __GFP_NOWARN);
+	if (!sgl)
+		return -ENOMEM;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		sgl[i].addr = cpu_to_le64(sg_dma_address(sg));
+		sgl[i].len = cpu_to_le64(sg_dma_len(sg));
+	}
+
+	bo->sgl = sgl;
+	bo->sgl_dma = sgl_dma;
+	bo->sgl_entries = entries;
+	return 0;
+}
+
+/**
+ * lumen_bo_dma_address_locked - bus address of a byte of a system-memory BO
+ * @bo: a pinned system-memory BO, its dma_resv held
+ * @offset: byte offset, below the BO's size
+ *
+ * DMA segments are whole pages, so an aligned 8-byte word never straddles
+ * two of them.
+ *
+ * Return: the bus address, or DMA_MAPPING_ERROR if @offset is out of range.
+ */
+dma_addr_t lumen_bo_dma_address_locked(struct lumen_shmem_bo *bo, u64 offset)
+{
+	struct sg_table *sgt = bo->base.sgt;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	dma_resv_assert_held(bo->base.base.resv);
+
+	if (!sgt)
+		return DMA_MAPPING_ERROR;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (offset < sg_dma_len(sg))
+			return sg_dma_address(sg) + offset;
+		offset -= sg_dma_len(sg);
+	}
+	return DMA_MAPPING_ERROR;
+}
+
+/* ---- Device-memory BOs ------------------------------------------------- */
+
+static const struct drm_gem_object_funcs lumen_devmem_funcs;
+
+bool lumen_bo_is_devmem(struct drm_gem_object *obj)
+{
+	return obj->funcs == &lumen_devmem_funcs;
+}
+
+struct lumen_devmem_bo *to_lumen_devmem_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct lumen_devmem_bo, base);
+}
+
+static void lumen_devmem_bo_free(struct drm_gem_object *obj)
+{
+	struct lumen_devmem_bo *bo = to_lumen_devmem_bo(obj);
+	struct lumen_device *ldev = to_lumen_device(obj->dev);
+
+	mutex_lock(&ldev->devmem_lock);
+	gpu_buddy_free_list(&ldev->devmem_mm, &bo->blocks, 0);
+	mutex_unlock(&ldev->devmem_lock);
+
+	drm_gem_object_release(obj);
+	kfree(bo);
+}
+
+static vm_fault_t lumen_devmem_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct drm_gem_object *obj = vma->vm_private_data;
+	struct lumen_device *ldev = to_lumen_device(obj->dev);
+	pgoff_t page = vmf->pgoff - drm_vma_node_start(&obj->vma_node);
+	vm_fault_t ret;
+	int idx;
+
+	if (page >= obj->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+
+	/* BAR2 is gone with the device: unplug zaps the mappings. */
+	if (!drm_dev_enter(obj->dev, &idx))
+		return VM_FAULT_SIGBUS;
+
+	ret = vmf_insert_pfn(vma, vmf->address,
+			     PHYS_PFN(ldev->devmem_base + to_lumen_devmem_bo(obj)->offset) + page);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static const struct vm_operations_struct lumen_devmem_vm_ops = {
+	.fault = lumen_devmem_fault,
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
+
+static int lumen_devmem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	/* Private copies of device memory pages make no sense. */
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
+	return 0;
+}
+
+/* Device memory has no pages to share: no dma-buf export (yet). */
+static struct dma_buf *lumen_devmem_export(struct drm_gem_object *obj, int flags)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static const struct drm_gem_object_funcs lumen_devmem_funcs = {
+	.free = lumen_devmem_bo_free,
+	.export = lumen_devmem_export,
+	.mmap = lumen_devmem_mmap,
+	.vm_ops = &lumen_devmem_vm_ops,
+};
+
+static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, u64 size)
+{
+	struct lumen_devmem_bo *bo;
+	struct gpu_buddy_block *block;
+	int ret;
+
+	if (size > ldev->devmem_size)
+		return ERR_PTR(-ENOSPC);
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&bo->blocks);
+
+	mutex_lock(&ldev->devmem_lock);
+	ret = gpu_buddy_alloc_blocks(&ldev->devmem_mm, 0, ldev->devmem_size, size,
+				     PAGE_SIZE, &bo->blocks, GPU_BUDDY_CONTIGUOUS_ALLOCATION);
+	mutex_unlock(&ldev->devmem_lock);
+	if (ret) {
+		kfree(bo);
+		return ERR_PTR(ret);
+	}
+
+	/* A contiguous allocation may come as several adjacent blocks. */
+	bo->offset = U64_MAX;
+	list_for_each_entry(block, &bo->blocks, link)
+		bo->offset = min(bo->offset, gpu_buddy_block_offset(block));
+
+	memset_io(ldev->devmem + bo->offset, 0, size);
+
+	bo->base.funcs = &lumen_devmem_funcs;
+	drm_gem_private_object_init(&ldev->drm, &bo->base, size);
+	ret = drm_gem_create_mmap_offset(&bo->base);
+	if (ret) {
+		drm_gem_object_put(&bo->base);
+		return ERR_PTR(ret);
+	}
+	return &bo->base;
+}
+
+/* ---- Common ------------------------------------------------------------ */
+
+/**
+ * lumen_bo_pin - make a BO's backing storage usable by the device
+ * @obj: the BO
+ *
+ * For system memory: allocate, pin and DMA-map the pages, once for the
+ * BO's lifetime.  Must be called without the BO's dma_resv held.
+ *
+ * Return: 0, -ENOMEM, -EINTR.
+ */
+int lumen_bo_pin(struct drm_gem_object *obj)
+{
+	struct sg_table *sgt;
+
+	if (lumen_bo_is_devmem(obj))
+		return 0;
+
+	sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
+	return PTR_ERR_OR_ZERO(sgt);
+}
+
+static void lumen_gem_fini_action(struct drm_device *drm, void *arg)
+{
+	struct lumen_device *ldev = arg;
+
+	gpu_buddy_fini(&ldev->devmem_mm);
+}
+
+/**
+ * lumen_gem_init - set up the device memory allocator
+ * @ldev: the device, with its device memory size known
+ *
+ * Return: 0 or a negative errno.
+ */
+int lumen_gem_init(struct lumen_device *ldev)
+{
+	int ret;
+
+	ret = drmm_mutex_init(&ldev->drm, &ldev->devmem_lock);
+	if (ret)
+		return ret;
+
+	ret = gpu_buddy_init(&ldev->devmem_mm, ldev->devmem_size, PAGE_SIZE);
+	if (ret)
+		return ret;
+
+	return drmm_add_action_or_reset(&ldev->drm, lumen_gem_fini_action, ldev);
+}
+
+int lumen_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct lumen_device *ldev = to_lumen_device(drm);
+	struct drm_lumen_bo_create *args = data;
+	struct drm_gem_object *obj;
+	u32 handle;
+	u64 size;
+	int ret;
+	int idx;
+
+	if (args->flags & ~DRM_LUMEN_BO_FLAGS)
+		return -EINVAL;
+	if (!args->size || args->size > U64_MAX - PAGE_SIZE + 1)
+		return -EINVAL;
+	size = PAGE_ALIGN(args->size);
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	if (args->flags & DRM_LUMEN_BO_DEVICE)
+		obj = lumen_devmem_bo_create(ldev, size);
+	else
+		obj = lumen_shmem_bo_create(ldev, size);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		goto out;
+	}
+
+	ret = drm_gem_handle_create(file, obj, &handle);
+	drm_gem_object_put(obj);
+	if (ret)
+		goto out;
+
+	args->size = size;
+	args->handle = handle;
+out:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+int lumen_ioctl_bo_mmap_offset(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_lumen_bo_mmap_offset *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+	int idx;
+
+	if (args->pad)
+		return -EINVAL;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj) {
+		ret = -ENOENT;
+		goto out;
+	}
+
+	ret = drm_gem_create_mmap_offset(obj);
+	if (!ret)
+		args->offset = drm_vma_node_offset_addr(&obj->vma_node);
+	drm_gem_object_put(obj);
+out:
+	drm_dev_exit(idx);
+	return ret;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Lumen accelerator: interrupts.
+ *
+ * The device has one MSI-X vector per queue, raised by a FENCE command with
+ * LUMEN_FENCE_IRQ, and one more vector for errors.
+ */
+
+#include <linux/bitops.h>
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+
+#include <drm/drm_print.h>
+
+#include "lumen_drv.h"
+
+static irqreturn_t lumen_queue_irq(int irq, void *arg)
+{
+	struct lumen_queue *q = arg;
+
+	/* Acknowledge first: a FENCE landing after the read raises again. */
+	lumen_write64(q->ldev, LUMEN_REG_IRQ_STATUS, BIT_ULL(q->id));
+	lumen_fence_process(q);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t lumen_error_irq(int irq, void *arg)
+{
+	struct lumen_device *ldev = arg;
+	u64 queues;
+
+	if (lumen_read(ldev, LUMEN_REG_STATUS) & LUMEN_STATUS_FATAL)
+		drm_err_once(&ldev->drm, "fatal device error, the device needs a reset\n");
+
+	queues = lumen_read64(ldev, LUMEN_REG_ERROR_QUEUES);
+	queues &= GENMASK_ULL(ldev->num_queues - 1, 0);
+	while (queues) {
+		unsigned int id = __ffs64(queues);
+
+		queues &= queues - 1;
+		lumen_queue_error(&ldev->queues[id]);
+	}
+	return IRQ_HANDLED;
+}
+
+/**
+ * lumen_irq_init - allocate the MSI-X vectors and install the handlers
+ * @ldev: the device, with its queues initialised
+ *
+ * Vectors and handlers are device-managed.  The device raises nothing until
+ * lumen_irq_enable().
+ *
+ * Return: 0 or a negative errno.
+ */
+int lumen_irq_init(struct lumen_device *ldev)
+{
+	struct pci_dev *pdev = ldev->pdev;
+	u32 nvec = ldev->num_queues + 1;
+	u32 i;
+	int ret;
+
+	lumen_write64(ldev, LUMEN_REG_IRQ_MASK, U64_MAX);
+
+	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (ret < 0)
+		return ret;
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		struct lumen_queue *q = &ldev->queues[i];
+
+		ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, i),
+				       lumen_queue_irq, 0, q->name, q);
+		if (ret)
+			return ret;
+	}
+
+	return devm_request_irq(&pdev->dev, pci_irq_vector(pdev, ldev->num_queues),
+				lumen_error_irq, 0, "lumen-error", ldev);
+}
+
+/**
+ * lumen_irq_enable - let the queues raise their vectors
+ * @ldev: the device
+ */
+void lumen_irq_enable(struct lumen_device *ldev)
+{
+	lumen_write64(ldev, LUMEN_REG_IRQ_STATUS, U64_MAX);
+	lumen_write64(ldev, LUMEN_REG_IRQ_MASK, 0);
+}
+
+/**
+ * lumen_irq_disable - mask every vector and wait for running handlers
+ * @ldev: the device
+ */
+void lumen_irq_disable(struct lumen_device *ldev)
+{
+	u32 i;
+
+	lumen_write64(ldev, LUMEN_REG_IRQ_MASK, U64_MAX);
+	for (i = 0; i <= ldev->num_queues; i++)
+		synchronize_irq(pci_irq_vector(ldev->pdev, i));
+}

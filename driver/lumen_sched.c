@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Lumen accelerator: job scheduling.
+ *
+ * Each hardware queue has a drm_gpu_scheduler and a ring of commands in
+ * coherent memory.  run_job() copies a job's commands into the ring, adds a
+ * FENCE that writes the job's seqno to the queue's fence slot and raises
+ * the queue's vector, and rings the doorbell; the vector's handler signals
+ * the job's hardware fence.  A job takes one scheduler credit per ring
+ * entry, so the scheduler itself keeps the ring from overflowing.
+ *
+ * Recovery.  A job that does not finish within the timeout, or a queue that
+ * stops on an error, is handled by lumen_queue_recover(): the queue is reset,
+ * the job it was executing (the oldest unsignalled one) fails with
+ * -ETIMEDOUT or -EIO, and the jobs behind it are written to the fresh ring
+ * again by drm_sched_resubmit_jobs().  Timeouts and error recoveries run on
+ * one ordered workqueue, so they never overlap.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+
+#include "lumen_drv.h"
+
+static unsigned int job_timeout_ms = 5000;
+module_param(job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Time a job may run before its queue is reset, in ms; 0: no limit (default 5000)");
+
+static void lumen_ring_push_locked(struct lumen_queue *q, const struct lumen_hw_cmd *cmd)
+{
+	lockdep_assert_held(&q->ring_lock);
+
+	q->ring[q->tail] = *cmd;
+	q->tail = (q->tail + 1) % LUMEN_RING_ENTRIES;
+}
+
+static void lumen_ring_write_job_locked(struct lumen_queue *q, struct lumen_job *job)
+{
+	const struct lumen_hw_cmd fence_cmd = {
+		.header = lumen_hw_cmd_header(LUMEN_OP_FENCE, LUMEN_FENCE_IRQ),
+		.args[0] = cpu_to_le64(q->fence_slot_dma),
+		.args[1] = cpu_to_le64(job->hw_fence->base.seqno),
+	};
+	u32 i;
+
+	lockdep_assert_held(&q->ring_lock);
+
+	for (i = 0; i < job->cmd_count; i++)
+		lumen_ring_push_locked(q, &job->cmds[i]);
+	lumen_ring_push_locked(q, &fence_cmd);
+	job->generation = q->generation;
+	lumen_hw_queue_doorbell_locked(q);
+}
+
+/*
+ * Called once per job by the scheduler, and again for every job still
+ * pending after a recovery (drm_sched_resubmit_jobs()).  A job whose
+ * commands are still in the ring just hands back its fence.
+ */
+static struct dma_fence *lumen_sched_run_job(struct drm_sched_job *sched_job)
+{
+	struct lumen_job *job = to_lumen_job(sched_job);
+	struct lumen_queue *q = job->queue;
+	struct dma_fence *fence;
+	int idx;
+
+	/* Cancelled before it could run. */
+	if (unlikely(sched_job->s_fence->finished.error))
+		return NULL;
+
+	if (!drm_dev_enter(&q->ldev->drm, &idx))
+		return ERR_PTR(-ENODEV);
+
+	mutex_lock(&q->ring_lock);
+	if (!job->hw_fence_live) {
+		lumen_fence_init(q, job->hw_fence, ++q->next_seqno);
+		job->hw_fence_live = true;
+		lumen_ring_write_job_locked(q, job);
+	} else if (job->generation != q->generation &&
+		   !dma_fence_is_signaled(&job->hw_fence->base)) {
+		lumen_ring_write_job_locked(q, job);
+	}
+	fence = dma_fence_get(&job->hw_fence->base);
+	mutex_unlock(&q->ring_lock);
+
+	drm_dev_exit(idx);
+	return fence;
+}
+
+static bool lumen_job_done_locked(struct lumen_job *job)
+{
+	lockdep_assert_held(&job->queue->ring_lock);
+
+	return !job->hw_fence_live || dma_fence_is_signaled(&job->hw_fence->base);
+}
+
+/*
+ * Stop the queue if it hung or failed, fail the guilty job and restart the
+ * queue.  Returns the errno given to the guilty job, 0 if none was guilty.
+ */
+static int lumen_queue_reset_if_stuck(struct lumen_queue *q, struct drm_sched_job *bad)
+{
+	struct drm_device *drm = &q->ldev->drm;
+	int error = 0;
+
+	mutex_lock(&q->ring_lock);
+
+	lumen_fence_process(q);
+	if (lumen_queue_read(q, LUMEN_Q_STATUS) & LUMEN_Q_STATUS_ERROR) {
+		drm_err_ratelimited(drm, "queue %u: error %u at ring entry %u, resetting it\n",
+				    q->id, lumen_queue_read(q, LUMEN_Q_ERROR),
+				    lumen_queue_read(q, LUMEN_Q_ERROR_HEAD));
+		error = -EIO;
+	} else if (bad && !lumen_job_done_locked(to_lumen_job(bad))) {
+		drm_err_ratelimited(drm, "queue %u: job timed out, resetting the queue\n",
+				    q->id);
+		error = -ETIMEDOUT;
+	}
+
+	if (error) {
+		lumen_hw_queue_reset_locked(q);
+		/* Jobs that completed before the reset are innocent. */
+		lumen_fence_process(q);
+		lumen_fence_fail_first(q, error);
+		lumen_hw_queue_start_locked(q);
+	}
+
+	mutex_unlock(&q->ring_lock);
+	return error;
+}
+
+/**
+ * lumen_queue_recover - bring a queue back after a timeout or an error
+ * @q: the queue
+ * @bad: the job the scheduler timed out, or NULL after an error interrupt
+ *
+ * Runs on &lumen_device.reset_wq only.  With run_job stopped, a stuck queue
+ * is reset and its guilty job failed before drm_sched_stop(), so the
+ * scheduler completes that job with our errno.  drm_sched_stop() detaches
+ * every other unfinished job from its hardware fence; resubmitting them
+ * writes their commands to the ring again if the queue was reset, or only
+ * re-attaches their fences if it was not (a timeout that raced with the
+ * job's completion, or a spurious error interrupt).
+ *
+ * Return: false if the device is gone.
+ */
+static bool lumen_queue_recover(struct lumen_queue *q, struct drm_sched_job *bad)
+{
+	struct drm_device *drm = &q->ldev->drm;
+	bool present;
+	int idx;
+
+	drm_sched_wqueue_stop(&q->sched);
+
+	present = drm_dev_enter(drm, &idx);
+	if (present)
+		lumen_queue_reset_if_stuck(q, bad);
+	else
+		lumen_fence_fail_all(q, -ENODEV);
+
+	drm_sched_stop(&q->sched, bad);
+	/*
+	 * drm_sched_resubmit_jobs() is deprecated, but in this kernel it is
+	 * the only way to give the jobs detached by drm_sched_stop() their
+	 * hardware fences back; run_job() makes replaying a job correct.
+	 */
+	drm_sched_resubmit_jobs(&q->sched);
+	drm_sched_start(&q->sched);
+
+	if (present)
+		drm_dev_exit(idx);
+	return present;
+}
+
+static enum drm_gpu_sched_stat lumen_sched_timedout_job(struct drm_sched_job *sched_job)
+{
+	struct lumen_job *job = to_lumen_job(sched_job);
+
+	if (!lumen_queue_recover(job->queue, sched_job))
+		return DRM_GPU_SCHED_STAT_ENODEV;
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static void lumen_sched_free_job(struct drm_sched_job *sched_job)
+{
+	drm_sched_job_cleanup(sched_job);
+	lumen_job_free(to_lumen_job(sched_job));
+}
+
+static const struct drm_sched_backend_ops lumen_sched_ops = {
+	.run_job = lumen_sched_run_job,
+	.timedout_job = lumen_sched_timedout_job,
+	.free_job = lumen_sched_free_job,
+};
+
+static void lumen_queue_error_work(struct work_struct *work)
+{
+	struct lumen_queue *q = container_of(work, struct lumen_queue, error_work);
+
+	lumen_queue_recover(q, NULL);
+}
+
+/**
+ * lumen_queue_error - the device stopped @q on an error
+ * @q: the queue
+ *
+ * Called from the error interrupt handler.
+ */
+void lumen_queue_error(struct lumen_queue *q)
+{
+	queue_work(q->ldev->reset_wq, &q->error_work);
+}
+
+/**
+ * lumen_sched_fail_all - fail every job on the hardware, the device is gone
+ * @ldev: the device, unplugged, reset, its interrupts disabled
+ * @error: negative errno for the jobs' fences
+ */
+void lumen_sched_fail_all(struct lumen_device *ldev, int error)
+{
+	u32 i;
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		struct lumen_queue *q = &ldev->queues[i];
+
+		/* No new error work: the interrupts are off. */
+		cancel_work_sync(&q->error_work);
+		lumen_fence_fail_all(q, error);
+	}
+}
+
+static void lumen_sched_fini_action(struct drm_device *drm, void *arg)
+{
+	struct lumen_queue *q = arg;
+
+	drm_sched_fini(&q->sched);
+}
+
+static void lumen_reset_wq_fini_action(struct drm_device *drm, void *arg)
+{
+	destroy_workqueue(arg);
+}
+
+/*
+ * Runs first when the DRM device is released: jobs may still be on their
+ * way to free_job() (from the schedulers' workqueues or from an entity
+ * that was killed), and they use the schedulers and the BOs' device.
+ */
+static void lumen_wait_jobs_action(struct drm_device *drm, void *arg)
+{
+	struct lumen_device *ldev = arg;
+
+	wait_var_event(&ldev->job_count, !atomic_read(&ldev->job_count));
+}
+
+static int lumen_queue_init(struct lumen_device *ldev, struct lumen_queue *q, u32 id)
+{
+	struct drm_device *drm = &ldev->drm;
+	const struct drm_sched_init_args args = {
+		.ops = &lumen_sched_ops,
+		.timeout_wq = ldev->reset_wq,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.credit_limit = LUMEN_RING_ENTRIES - 1,
+		.timeout = job_timeout_ms ? msecs_to_jiffies(job_timeout_ms) :
+					    MAX_SCHEDULE_TIMEOUT,
+		.name = q->name,
+		.dev = drm->dev,
+	};
+	int ret;
+
+	q->ldev = ldev;
+	q->id = id;
+	snprintf(q->name, sizeof(q->name), "lumen-q%u", id);
+
+	ret = drmm_mutex_init(drm, &q->ring_lock);
+	if (ret)
+		return ret;
+	spin_lock_init(&q->fence_lock);
+	INIT_LIST_HEAD(&q->fences);
+	q->fence_context = dma_fence_context_alloc(1);
+	q->fence_slot = ldev->fence_page + id * LUMEN_FENCE_SLOT_STRIDE;
+	q->fence_slot_dma = ldev->fence_page_dma + id * LUMEN_FENCE_SLOT_STRIDE;
+	INIT_WORK(&q->error_work, lumen_queue_error_work);
+
+	/* Coherent allocations are page aligned, as RING_BASE must be. */
+	q->ring = dmam_alloc_coherent(drm->dev, LUMEN_RING_ENTRIES * sizeof(*q->ring),
+				      &q->ring_dma, GFP_KERNEL);
+	if (!q->ring)
+		return -ENOMEM;
+
+	ret = drm_sched_init(&q->sched, &args);
+	if (ret)
+		return ret;
+	q->sched_list[0] = &q->sched;
+
+	return drmm_add_action_or_reset(drm, lumen_sched_fini_action, q);
+}
+
+/**
+ * lumen_sched_init - set up the queues' rings, fences and schedulers
+ * @ldev: the device, probed but not enabled
+ *
+ * The rings are device-managed (the hardware stops using them at unbind);
+ * the schedulers live as long as the DRM device, as open files and their
+ * jobs may outlive the PCI function.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lumen_sched_init(struct lumen_device *ldev)
+{
+	struct drm_device *drm = &ldev->drm;
+	u32 i;
+	int ret;
+
+	ldev->reset_wq = alloc_ordered_workqueue("%s-reset", WQ_MEM_RECLAIM,
+						 dev_name(drm->dev));
+	if (!ldev->reset_wq)
+		return -ENOMEM;
+	ret = drmm_add_action_or_reset(drm, lumen_reset_wq_fini_action, ldev->reset_wq);
+	if (ret)
+		return ret;
+
+	ldev->fence_page = dmam_alloc_coherent(drm->dev, PAGE_SIZE, &ldev->fence_page_dma,
+					       GFP_KERNEL);
+	if (!ldev->fence_page)
+		return -ENOMEM;
+
+	ldev->queues = drmm_kcalloc(drm, ldev->num_queues, sizeof(*ldev->queues),
+				    GFP_KERNEL);
+	if (!ldev->queues)
+		return -ENOMEM;
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		ret = lumen_queue_init(ldev, &ldev->queues[i], i);
+		if (ret)
+			return ret;
+	}
+
+	return drmm_add_action_or_reset(drm, lumen_wait_jobs_action, ldev);
+}
+
+/**
+ * lumen_file_entity - the file's scheduler entity for a queue
+ * @lfile: the file
+ * @queue: a valid queue index
+ *
+ * Entities are created on first use and live until the file is closed.
+ *
+ * Return: the entity or an ERR_PTR().
+ */
+struct drm_sched_entity *lumen_file_entity(struct lumen_file *lfile, u32 queue)
+{
+	struct lumen_queue *q = &lfile->ldev->queues[queue];
+	struct drm_sched_entity *entity;
+	int ret;
+
+	mutex_lock(&lfile->lock);
+	entity = lfile->entities[queue];
+	if (entity)
+		goto out;
+
+	entity = kzalloc(sizeof(*entity), GFP_KERNEL);
+	if (!entity) {
+		entity = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	ret = drm_sched_entity_init(entity, DRM_SCHED_PRIORITY_NORMAL, q->sched_list,
+				    ARRAY_SIZE(q->sched_list), NULL);
+	if (ret) {
+		kfree(entity);
+		entity = ERR_PTR(ret);
+		goto out;
+	}
+	lfile->entities[queue] = entity;
+out:
+	mutex_unlock(&lfile->lock);
+	return entity;
+}
+
+/**
+ * lumen_file_entities_fini - destroy a closing file's entities
+ * @lfile: the file
+ *
+ * Waits (bounded) for the entities' queued jobs to reach the hardware;
+ * jobs already there complete normally.
+ */
+void lumen_file_entities_fini(struct lumen_file *lfile)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(lfile->entities); i++) {
+		if (!lfile->entities[i])
+			continue;
+		drm_sched_entity_destroy(lfile->entities[i]);
+		kfree(lfile->entities[i]);
+	}
+}
