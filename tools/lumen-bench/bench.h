@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lumen-bench: measurements, their results, and the loop that runs them.
+ */
+#ifndef LUMEN_BENCH_H
+#define LUMEN_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <accel/accel.h>
+
+#define BENCH_COPY_SIZE		(4u << 20)	/* bytes per COPY command */
+#define BENCH_NVME_BLOCK	4096u		/* bytes per NVMe read */
+#define BENCH_JOB_TIMEOUT_NS	(10ll * 1000 * 1000 * 1000)
+
+struct bench_config {
+	int device;			/* accel index; -1: the first one */
+	unsigned int queue;
+	size_t iterations;		/* timed NOP jobs and NVMe reads */
+	size_t warmup;			/* untimed runs before them */
+	size_t copy_iterations;		/* timed copies (4 MiB each way) */
+	const char *nvme_path;
+	bool json;
+};
+
+/* Latency distribution of one measurement, in microseconds. */
+struct bench_stats {
+	size_t samples;
+	double p50_us, p99_us, mean_us, min_us, max_us;
+};
+
+enum bench_state {
+	BENCH_OK,
+	BENCH_SKIPPED,		/* the subject is absent: no figure at all */
+	BENCH_FAILED,
+};
+
+struct bench_result {
+	enum bench_state state;
+	char reason[160];	/* why it was skipped or failed */
+	struct bench_stats stats;
+	uint64_t bytes;		/* bytes moved per iteration; 0 for latencies */
+};
+
+/* What a measurement repeats; every function returns 0 or -errno. */
+struct bench_ops {
+	/* One timed iteration. */
+	int (*step)(void *ctx);
+	/* Optional, untimed after each iteration: did it really succeed? */
+	int (*check)(void *ctx);
+	/* Optional, untimed after the last iteration. */
+	int (*finish)(void *ctx);
+	void (*destroy)(void *ctx);
+	/* Describes a -errno of the functions above. */
+	const char *(*strerror)(int err);
+};
+
+/*
+ * One measurement.  Its *_init() function sets @ops and @ctx, or marks
+ * @result skipped or failed (then @ops stays NULL).
+ */
+struct bench_measure {
+	const struct bench_ops *ops;
+	void *ctx;
+	struct bench_result *result;
+	int64_t *ns;		/* samples, while running */
+};
+
+/*
+ * Runs @count measurements side by side: @warmup untimed iterations each,
+ * then @iterations timed ones, interleaved so that each iteration of one is
+ * followed by an iteration of the other(s) -- whatever disturbs the
+ * machine meanwhile disturbs them alike.  Each iteration is timed with
+ * CLOCK_MONOTONIC.  A measurement that fails stops; the others go on.
+ */
+void bench_run(struct bench_measure *const *m, size_t count, size_t warmup,
+	       size_t iterations);
+void bench_destroy(struct bench_measure *m);
+
+/* Sorts @ns and computes @stats (nearest-rank percentiles). */
+void bench_stats_compute(int64_t *ns, size_t count, struct bench_stats *stats);
+
+void bench_fail(struct bench_result *result, enum bench_state state,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static inline int64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The measurements (accel.c, peers.c). */
+void bench_nop_init(struct bench_measure *m, struct accel_dev *dev,
+		    const struct bench_config *cfg);
+void bench_copy_init(struct bench_measure *m, struct accel_dev *dev,
+		     const struct bench_config *cfg);
+void bench_nvme_init(struct bench_measure *m, const struct bench_config *cfg);
+void bench_memcpy_init(struct bench_measure *m, const struct bench_config *cfg);
+
+/* The whole report (report.c). */
+struct bench_report {
+	const struct bench_config *cfg;
+	const char *device_path;
+	struct bench_result nop, nvme, copy, memcpy;
+};
+
+void bench_print_text(const struct bench_report *report);
+void bench_print_json(const struct bench_report *report);
+
+#endif /* LUMEN_BENCH_H */

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The report: a fixed table for people, JSON for programs.  A figure is
+ * printed only for a measurement that ran to the end; ratios only when
+ * both sides of them did.
+ */
+#include <stdio.h>
+
+#include "bench.h"
+
+#define MIB	(1024.0 * 1024.0)
+
+static bool ok(const struct bench_result *r)
+{
+	/* A zero median (clock too coarse) would make ratios meaningless. */
+	return r->state == BENCH_OK && r->stats.samples && r->stats.p50_us > 0 &&
+	       r->stats.p99_us > 0;
+}
+
+/* MiB/s moved at the median iteration time. */
+static double bandwidth_mib_s(const struct bench_result *r)
+{
+	return (double)r->bytes / MIB / (r->stats.p50_us / 1e6);
+}
+
+/* ---- Text ---------------------------------------------------------------- */
+
+static void print_row(const char *name, const struct bench_result *r)
+{
+	const struct bench_stats *s = &r->stats;
+
+	switch (r->state) {
+	case BENCH_OK:
+		printf("%-30s %11.2f %11.2f %11.2f %9zu\n", name, s->p50_us,
+		       s->p99_us, s->mean_us, s->samples);
+		break;
+	case BENCH_SKIPPED:
+		printf("%-30s skipped: %s\n", name, r->reason);
+		break;
+	case BENCH_FAILED:
+		printf("%-30s FAILED: %s\n", name, r->reason);
+		break;
+	}
+}
+
+static void print_ratio(const char *name, const struct bench_result *a,
+			const struct bench_result *b, bool latency)
+{
+	printf("%-30s ", name);
+	if (!ok(a) || !ok(b)) {
+		printf("n/a (a side was not measured)\n");
+		return;
+	}
+	if (latency)
+		printf("p50 %.2f   p99 %.2f\n", a->stats.p50_us / b->stats.p50_us,
+		       a->stats.p99_us / b->stats.p99_us);
+	else
+		printf("%.3f (bandwidth at p50)\n",
+		       bandwidth_mib_s(a) / bandwidth_mib_s(b));
+}
+
+void bench_print_text(const struct bench_report *rep)
+{
+	const struct bench_config *cfg = rep->cfg;
+
+	printf("lumen-bench: %s queue %u, peer %s\n", rep->device_path,
+	       cfg->queue, cfg->nvme_path);
+	printf("%zu timed runs after %zu warm-up runs; %zu timed copies\n\n",
+	       cfg->iterations, cfg->warmup, cfg->copy_iterations);
+	printf("%-30s %11s %11s %11s %9s\n", "measurement (microseconds)", "p50",
+	       "p99", "mean", "samples");
+	print_row("NOP job round trip", &rep->nop);
+	print_row("NVMe 4 KiB O_DIRECT read", &rep->nvme);
+	print_row("COPY job 4 MiB sys>dev>sys", &rep->copy);
+	print_row("memcpy 4 MiB twice", &rep->memcpy);
+	printf("\n");
+	if (ok(&rep->copy) && ok(&rep->memcpy))
+		printf("%-30s COPY %.1f MiB/s, memcpy %.1f MiB/s\n",
+		       "bandwidth at p50", bandwidth_mib_s(&rep->copy),
+		       bandwidth_mib_s(&rep->memcpy));
+	print_ratio("ratio NOP / NVMe (latency)", &rep->nop, &rep->nvme, true);
+	print_ratio("ratio COPY / memcpy", &rep->copy, &rep->memcpy, false);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_result_json(const char *name, const struct bench_result *r,
+			      bool last)
+{
+	const struct bench_stats *s = &r->stats;
+
+	printf("  \"%s\": {", name);
+	switch (r->state) {
+	case BENCH_OK:
+		printf("\"samples\": %zu, \"p50_us\": %.3f, \"p99_us\": %.3f, "
+		       "\"mean_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f",
+		       s->samples, s->p50_us, s->p99_us, s->mean_us, s->min_us,
+		       s->max_us);
+		if (r->bytes)
+			printf(", \"bytes\": %llu, \"bandwidth_mib_s\": %.1f",
+			       (unsigned long long)r->bytes, bandwidth_mib_s(r));
+		break;
+	case BENCH_SKIPPED:
+	case BENCH_FAILED:
+		printf("\"%s\": true, \"reason\": ",
+		       r->state == BENCH_SKIPPED ? "skipped" : "failed");
+		print_json_string(r->reason);
+		break;
+	}
+	printf("}%s\n", last ? "" : ",");
+}
+
+static void print_ratio_json(const char *name, bool ok_both, double value,
+			     bool last)
+{
+	printf("    \"%s\": ", name);
+	if (ok_both)
+		printf("%.4f", value);
+	else
+		printf("null");
+	printf("%s\n", last ? "" : ",");
+}
+
+void bench_print_json(const struct bench_report *rep)
+{
+	const struct bench_config *cfg = rep->cfg;
+	bool lat = ok(&rep->nop) && ok(&rep->nvme);
+	bool bw = ok(&rep->copy) && ok(&rep->memcpy);
+
+	printf("{\n  \"device\": ");
+	print_json_string(rep->device_path);
+	printf(",\n  \"queue\": %u,\n  \"iterations\": %zu,\n  \"warmup\": %zu,\n"
+	       "  \"copy_iterations\": %zu,\n  \"copy_size\": %u,\n  \"nvme_path\": ",
+	       cfg->queue, cfg->iterations, cfg->warmup, cfg->copy_iterations,
+	       BENCH_COPY_SIZE);
+	print_json_string(cfg->nvme_path);
+	printf(",\n");
+	print_result_json("nop", &rep->nop, false);
+	print_result_json("nvme", &rep->nvme, false);
+	print_result_json("copy", &rep->copy, false);
+	print_result_json("memcpy", &rep->memcpy, false);
+	printf("  \"ratios\": {\n");
+	print_ratio_json("nop_nvme_p50", lat,
+			 lat ? rep->nop.stats.p50_us / rep->nvme.stats.p50_us : 0, false);
+	print_ratio_json("nop_nvme_p99", lat,
+			 lat ? rep->nop.stats.p99_us / rep->nvme.stats.p99_us : 0, false);
+	print_ratio_json("copy_memcpy_bandwidth", bw,
+			 bw ? bandwidth_mib_s(&rep->copy) / bandwidth_mib_s(&rep->memcpy) : 0,
+			 true);
+	printf("  }\n}\n");
+}
