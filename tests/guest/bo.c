@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Buffer objects: sizes round up to whole pages, new objects read as zero
+ * (also when they reuse memory another object dirtied), data written
+ * through a mapping stays there, device memory mapped by the CPU shows what
+ * the device sees, a mapping keeps its object alive, and device memory can
+ * be filled up and given back without leaking.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "lumen_test.h"
+
+static const uint64_t bo_sizes[] = {
+	1, 7, 4095, 4096, 4097, 12345, 65537, LT_MIB + 3, 16 * LT_MIB,
+};
+
+#define NUM_SIZES ARRAY_SIZE(bo_sizes)
+
+static uint64_t page_round(uint64_t size)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE);
+
+	return (size + page - 1) / page * page;
+}
+
+FIXTURE(bo) {
+	struct accel_dev *dev;
+	struct accel_info info;
+	int fd;
+	struct lt_rng rng;
+};
+
+FIXTURE_SETUP(bo)
+{
+	LT_OPEN_OR_SKIP(&self->dev, &self->info);
+	self->fd = accel_fd(self->dev);
+	LT_SEED(&self->rng);
+}
+
+FIXTURE_TEARDOWN(bo)
+{
+	if (self->dev)
+		accel_close(self->dev);
+}
+
+TEST_F(bo, size_rounds_up_to_pages)
+{
+	static const uint32_t placements[] = { 0, DRM_LUMEN_BO_DEVICE };
+	size_t i, p;
+
+	for (p = 0; p < ARRAY_SIZE(placements); p++) {
+		for (i = 0; i < NUM_SIZES; i++) {
+			struct drm_lumen_bo_create create = {
+				.size = bo_sizes[i],
+				.flags = placements[p],
+			};
+
+			ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_CREATE, &create))
+				TH_LOG("size %llu flags %u",
+				       (unsigned long long)bo_sizes[i], placements[p]);
+			EXPECT_EQ(page_round(bo_sizes[i]), create.size);
+			EXPECT_NE(0, create.handle);
+			EXPECT_EQ(0, lt_gem_close(self->fd, create.handle));
+		}
+	}
+}
+
+TEST_F_TIMEOUT(bo, new_bo_is_zero_and_keeps_data, 120)
+{
+	size_t i;
+
+	for (i = 0; i < NUM_SIZES; i++) {
+		uint64_t size = bo_sizes[i], full = page_round(size);
+		struct accel_bo *bo;
+		unsigned char *copy;
+		void *map;
+
+		ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &bo, &map));
+		ASSERT_EQ(full, accel_bo_size(bo));
+		/* The whole allocation, rounding included, reads as zero. */
+		EXPECT_EQ(full, lt_find_not(map, 0, full))
+			TH_LOG("size %llu: a new BO is not zero", (unsigned long long)size);
+
+		copy = malloc(full);
+		ASSERT_NE(NULL, copy);
+		lt_rng_fill(&self->rng, copy, full);
+		memcpy(map, copy, full);
+		/* A fresh mapping must see the object's pages, not a copy. */
+		ASSERT_EQ(0, accel_bo_unmap(bo));
+		ASSERT_EQ(0, accel_bo_map(bo, &map));
+		EXPECT_EQ(full, lt_mismatch(map, copy, full))
+			TH_LOG("size %llu: data lost across remapping",
+			       (unsigned long long)size);
+		free(copy);
+		accel_bo_free(bo);
+	}
+}
+
+/* Memory freed by one object and reused by the next never leaks data. */
+TEST_F_TIMEOUT(bo, reused_system_memory_reads_zero, 120)
+{
+	const uint64_t size = 16 * LT_MIB;
+	int round;
+
+	for (round = 0; round < 4; round++) {
+		struct accel_bo *bo;
+		void *map;
+
+		ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &bo, &map));
+		ASSERT_EQ(size, lt_find_not(map, 0, size))
+			TH_LOG("round %d: new BO holds old data", round);
+		memset(map, 0xff, size);
+		accel_bo_free(bo);
+	}
+}
+
+TEST_F_TIMEOUT(bo, reused_device_memory_reads_zero, 120)
+{
+	static const uint64_t sizes[] = { 4096, 65536, 4 * LT_MIB, 16 * LT_MIB };
+	struct accel_bo *dirt, *out;
+	void *dirt_map, *out_map;
+	const uint64_t max = 16 * LT_MIB;
+	size_t i;
+
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, max, 0, &dirt, &dirt_map));
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, max, 0, &out, &out_map));
+	lt_rng_fill(&self->rng, dirt_map, max);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		int round;
+
+		for (round = 0; round < 2; round++) {
+			struct accel_bo *bo;
+			void *unused;
+
+			ASSERT_EQ(0, lt_bo_create_mapped(self->dev, sizes[i],
+							 ACCEL_BO_DEVICE, &bo, &unused));
+			/* The canary proves the copy below really wrote. */
+			memset(out_map, 0xa5, sizes[i]);
+			ASSERT_EQ(0, lt_copy(self->dev, 0, out, 0, bo, 0, sizes[i]));
+			EXPECT_EQ(sizes[i], lt_find_not(out_map, 0, sizes[i]))
+				TH_LOG("size %llu round %d: new device BO is not zero",
+				       (unsigned long long)sizes[i], round);
+			/* Dirty it for whoever gets this memory next. */
+			ASSERT_EQ(0, lt_copy(self->dev, 0, bo, 0, dirt, 0, sizes[i]));
+			accel_bo_free(bo);
+		}
+	}
+	accel_bo_free(out);
+	accel_bo_free(dirt);
+}
+
+/* A mapping holds its own reference: closing the handle does not free it. */
+TEST_F(bo, mapping_outlives_handle)
+{
+	struct drm_lumen_bo_create create = { .size = 8192 };
+	struct drm_lumen_bo_mmap_offset off = { 0 };
+	unsigned char *map;
+
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_CREATE, &create));
+	off.handle = create.handle;
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &off));
+	EXPECT_EQ(0, off.offset % sysconf(_SC_PAGESIZE));
+	map = mmap(NULL, create.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, off.offset);
+	ASSERT_NE(MAP_FAILED, map);
+
+	ASSERT_EQ(0, lt_gem_close(self->fd, create.handle));
+	memset(map, 0x3c, create.size);
+	EXPECT_EQ(create.size, lt_find_not(map, 0x3c, create.size));
+	EXPECT_EQ(0, munmap(map, create.size));
+
+	/* The handle itself is gone. */
+	EXPECT_EQ(-ENOENT, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &off));
+}
+
+TEST_F(bo, mmap_offsets_are_distinct)
+{
+	struct accel_bo *a, *b;
+	struct drm_lumen_bo_mmap_offset oa = { 0 }, ob = { 0 };
+	uint64_t first;
+
+	ASSERT_EQ(0, accel_bo_create(self->dev, 4096, 0, &a));
+	ASSERT_EQ(0, accel_bo_create(self->dev, 4096, 0, &b));
+	oa.handle = accel_bo_handle(a);
+	ob.handle = accel_bo_handle(b);
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &oa));
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &ob));
+	EXPECT_NE(oa.offset, ob.offset);
+	/* Asking twice gives the same answer. */
+	first = ob.offset;
+	ob.offset = 0;
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &ob));
+	EXPECT_EQ(first, ob.offset);
+	accel_bo_free(b);
+	accel_bo_free(a);
+}
+
+/*
+ * A device BO mapped by the CPU (BAR2, write-combined) reads as zero when
+ * new, and the CPU and the device see the same bytes both ways.
+ */
+TEST_F_TIMEOUT(bo, device_bo_mapping_matches_device_view, 120)
+{
+	const uint64_t size = LT_MIB + 4096;
+	struct accel_bo *dev, *sys;
+	void *dev_map, *sys_map;
+	unsigned char *want;
+
+	ASSERT_EQ(0, accel_bo_create(self->dev, size, ACCEL_BO_DEVICE, &dev));
+	ASSERT_EQ(0, accel_bo_map(dev, &dev_map));
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &sys, &sys_map));
+	want = malloc(size);
+	ASSERT_NE(NULL, want);
+	EXPECT_EQ(size, lt_find_not(dev_map, 0, size));
+
+	/* CPU writes, the device reads. */
+	lt_rng_fill(&self->rng, want, size);
+	memcpy(dev_map, want, size);
+	ASSERT_EQ(0, lt_copy(self->dev, 0, sys, 0, dev, 0, size));
+	EXPECT_EQ(size, lt_mismatch(sys_map, want, size));
+
+	/* The device writes, the CPU reads. */
+	lt_rng_fill(&self->rng, sys_map, size);
+	ASSERT_EQ(0, lt_copy(self->dev, 0, dev, 0, sys, 0, size));
+	EXPECT_EQ(size, lt_mismatch(dev_map, sys_map, size));
+
+	free(want);
+	accel_bo_free(sys);
+	accel_bo_free(dev);
+}
+
+/* A system BO exported as a dma-buf and imported back is the same BO. */
+TEST_F(bo, prime_export_and_import_back)
+{
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct accel_bo *bo;
+	void *map;
+
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, 4096, 0, &bo, &map));
+	prime.handle = accel_bo_handle(bo);
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+	prime.handle = 0;
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime));
+	EXPECT_EQ(accel_bo_handle(bo), prime.handle);
+	close(prime.fd);
+	accel_bo_free(bo);
+}
+
+/* The size limit of system BOs is inclusive: exactly 1 GiB is accepted. */
+TEST_F(bo, largest_system_bo)
+{
+	struct drm_lumen_bo_create create = { .size = 1ull << 30 };
+
+	/* Pages come on first use, so this costs no memory. */
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_CREATE, &create));
+	EXPECT_EQ(1ull << 30, create.size);
+	EXPECT_EQ(0, lt_gem_close(self->fd, create.handle));
+}
+
+/*
+ * Device memory runs out with the documented error, never beyond its size,
+ * and everything freed can be allocated again.
+ */
+TEST_F_TIMEOUT(bo, device_memory_fills_up_and_is_reusable, 120)
+{
+	enum { MAX_BOS = 1024 };
+	const uint64_t chunk = 16 * LT_MIB;
+	struct accel_bo **bos;
+	int n = 0, again, ret, round;
+
+	bos = calloc(MAX_BOS, sizeof(*bos));
+	ASSERT_NE(NULL, bos);
+	for (round = 0; round < 2; round++) {
+		int i;
+
+		again = 0;
+		for (;;) {
+			ASSERT_GT(MAX_BOS, again);
+			ret = accel_bo_create(self->dev, chunk, ACCEL_BO_DEVICE,
+					      &bos[again]);
+			if (ret)
+				break;
+			again++;
+		}
+		EXPECT_EQ(-ENOSPC, ret)
+			TH_LOG("out of device memory: %s", accel_strerror(ret));
+		EXPECT_GE(self->info.devmem_size, again * chunk);
+		EXPECT_LE(1, again);
+		if (round == 0)
+			n = again;
+		else
+			EXPECT_EQ(n, again) TH_LOG("device memory leaked");
+		for (i = 0; i < again; i++)
+			accel_bo_free(bos[i]);
+	}
+	free(bos);
+	LT_ASSERT_DEVICE_WORKS(self->dev);
+}
+
+TEST_HARNESS_MAIN
