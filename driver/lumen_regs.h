@@ -10,9 +10,10 @@
  *
  * All registers are little-endian.  32-bit registers take aligned 32-bit
  * accesses; 64-bit registers ("64" below) take an aligned 64-bit access or
- * two 32-bit accesses to their halves.  The only writable 64-bit register,
- * LUMEN_Q_RING_BASE, is read by the device when the queue is enabled, so
- * the order of the two halves does not matter.
+ * two 32-bit accesses to their halves.  LUMEN_Q_RING_BASE is read by the
+ * device only when the queue is enabled, so the order of its two halves
+ * does not matter; a 32-bit write to a half of LUMEN_REG_IRQ_STATUS or
+ * LUMEN_REG_IRQ_MASK acts on that half alone.
  */
 #ifndef LUMEN_REGS_H
 #define LUMEN_REGS_H
