@@ -4,6 +4,11 @@
 #
 #   make run      boot the emulated machine and run the main job
 #   make check    run every test; ends with "N passed, N failed[, N skipped]"
+#   make check-debug  the reliability lane: every in-guest test, the KUnit
+#                 tests, allocation-failure tests and the fuzzer on the
+#                 debug kernel (KASAN, lockdep, kmemleak, UBSAN, VT-d)
+#   make fuzz     the ioctl fuzzer on the debug kernel: FUZZ_SECONDS=600
+#                 FUZZ_SEED=0x... (replay) FUZZ_PROCS=4
 #   make module   build lumen.ko for this host (KDIR=... overrides)
 #   make style    checkpatch --strict and sparse on driver/ and uapi/
 SHELL := /bin/bash
@@ -11,7 +16,9 @@ ENV := . $(CURDIR)/tools/setup/lumen-env
 O := $(CURDIR)/build
 
 .PHONY: all deps kernel qemu module module-guest userspace lib tools tests \
-	initramfs guest run check style clean
+	initramfs guest run check style clean \
+	debug-kernel debug-modules reliability-tests initramfs-debug guest-debug \
+	check-debug fuzz
 
 all: guest
 
@@ -57,8 +64,40 @@ run: guest
 	@echo "lumen: booting the emulated machine (TCG: about 10 seconds)…"
 	@tools/vm/lumen-vm run --nvme -- /usr/libexec/lumen/main-job
 
-check: guest
+# Includes the reliability lane (a quick pass): the first run builds the
+# debug kernel too (about 7 minutes, said when it starts).
+check: guest guest-debug
 	@tests/run-checks
+
+# ---- The reliability lane (Documentation/testing.rst) ----------------------
+
+# The debug guest kernel, built in the cache (about 7 minutes the first time).
+debug-kernel: deps
+	@tools/debug-kernel/build-kernel
+
+# lumen.ko and lumen_kunit.ko for the debug kernel, in build/debug/tree.
+debug-modules: debug-kernel
+	@tools/debug-kernel/build-modules
+
+# The fuzzer and the allocation-failure tests (guest programs).
+reliability-tests: lib kernel
+	@$(ENV) && $(MAKE) -s -C tests/fuzz O=$(O)
+	@$(ENV) && $(MAKE) -s -C tests/faultinject O=$(O)
+
+initramfs-debug: debug-modules userspace reliability-tests
+	@tools/vm/mkinitramfs --kernel debug
+
+guest-debug: qemu initramfs-debug
+
+FUZZ_SECONDS ?= 600
+FUZZ_PROCS ?= 4
+FUZZ_SEED ?=
+check-debug: guest-debug
+	@tests/run-debug-checks
+
+fuzz: guest-debug
+	@tests/run-debug-checks --fuzz-only --fuzz-seconds $(FUZZ_SECONDS) \
+		--fuzz-procs $(FUZZ_PROCS) $(if $(FUZZ_SEED),--fuzz-seed $(FUZZ_SEED))
 
 style: kernel
 	@tests/style/run

@@ -188,6 +188,11 @@ struct lumen_device {
 	 * recovery, so that recoveries never run concurrently.
 	 */
 	struct workqueue_struct *reset_wq;
+	/**
+	 * @submit_wq: per-CPU, high-priority workqueue running every
+	 * scheduler's run_job and free_job work (see lumen_sched.c).
+	 */
+	struct workqueue_struct *submit_wq;
 	/** @queues: @num_queues hardware queues */
 	struct lumen_queue *queues;
 
@@ -386,5 +391,23 @@ int lumen_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file)
 /* ---- debugfs (lumen_debugfs.c) ----------------------------------------------- */
 
 void lumen_debugfs_init(struct lumen_device *ldev);
+
+/* ---- Pure logic the KUnit tests call (tests/kunit/) -------------------------- */
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct drm_lumen_cmd;
+struct drm_lumen_submit;
+struct sg_table;
+
+int lumen_cmd_check_fields(const struct drm_lumen_cmd *cmd);
+u32 lumen_cmds_collect_handles(const struct drm_lumen_cmd *cmds, u32 count, u32 *handles);
+bool lumen_range_ok(u64 offset, u64 size, u64 bo_size);
+bool lumen_ranges_overlap(u64 a, u64 b, u64 size);
+int lumen_submit_check_args(struct lumen_device *ldev, const struct drm_lumen_submit *args);
+int lumen_translate_locked(struct lumen_job *job, const struct drm_lumen_cmd *cmd,
+			   struct lumen_hw_cmd *hw);
+void lumen_sgl_fill(struct lumen_sgl_entry *sgl, struct sg_table *sgt);
+void lumen_ring_push_locked(struct lumen_queue *q, const struct lumen_hw_cmd *cmd);
+#endif
 
 #endif /* LUMEN_DRV_H */

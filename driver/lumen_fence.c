@@ -12,6 +12,8 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 
+#include <kunit/visibility.h>
+
 #include "lumen_drv.h"
 
 static const char *lumen_fence_get_driver_name(struct dma_fence *fence)
@@ -55,6 +57,7 @@ void lumen_fence_init(struct lumen_queue *q, struct lumen_fence *fence, u64 seqn
 	dma_fence_get(&fence->base);
 	spin_unlock_irqrestore(&q->fence_lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_fence_init);
 
 static void lumen_fence_signal_locked(struct lumen_queue *q, struct lumen_fence *fence,
 				      int error)
@@ -91,6 +94,7 @@ void lumen_fence_process(struct lumen_queue *q)
 	}
 	spin_unlock_irqrestore(&q->fence_lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_fence_process);
 
 /**
  * lumen_fence_fail_first - fail the oldest unsignalled fence of a queue
@@ -111,6 +115,7 @@ void lumen_fence_fail_first(struct lumen_queue *q, int error)
 		lumen_fence_signal_locked(q, fence, error);
 	spin_unlock_irqrestore(&q->fence_lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_fence_fail_first);
 
 /**
  * lumen_fence_fail_all - fail every unsignalled fence of a queue
@@ -127,3 +132,4 @@ void lumen_fence_fail_all(struct lumen_queue *q, int error)
 		lumen_fence_signal_locked(q, fence, error);
 	spin_unlock_irqrestore(&q->fence_lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_fence_fail_all);

@@ -25,6 +25,8 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_vma_manager.h>
 
+#include <kunit/visibility.h>
+
 #include "lumen_drv.h"
 #include "drm/lumen_accel.h"
 
@@ -86,10 +88,29 @@ static struct drm_gem_object *lumen_shmem_bo_create(struct lumen_device *ldev, u
 		return ERR_PTR(-EINVAL);
 
 	shmem = drm_gem_shmem_create(&ldev->drm, size);
+	/*
+	 * shmem reports a failed inode allocation as ENOSPC; for a system
+	 * BO that is lack of memory, and the uAPI says so with ENOMEM.
+	 */
+	if (PTR_ERR_OR_ZERO(shmem) == -ENOSPC)
+		return ERR_PTR(-ENOMEM);
 	if (IS_ERR(shmem))
 		return ERR_CAST(shmem);
 	return &shmem->base;
 }
+
+/* One { bus address, length } entry per DMA segment of @sgt, in order. */
+VISIBLE_IF_KUNIT void lumen_sgl_fill(struct lumen_sgl_entry *sgl, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		sgl[i].addr = cpu_to_le64(sg_dma_address(sg));
+		sgl[i].len = cpu_to_le64(sg_dma_len(sg));
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_sgl_fill);
 
 /**
  * lumen_bo_sgl_prepare_locked - build the scatter list the device reads
@@ -125,10 +146,7 @@ int lumen_bo_sgl_prepare_locked(struct lumen_shmem_bo *bo)
 	if (!sgl)
 		return -ENOMEM;
 
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		sgl[i].addr = cpu_to_le64(sg_dma_address(sg));
-		sgl[i].len = cpu_to_le64(sg_dma_len(sg));
-	}
+	lumen_sgl_fill(sgl, sgt);
 
 	bo->sgl = sgl;
 	bo->sgl_dma = sgl_dma;
@@ -164,6 +182,7 @@ dma_addr_t lumen_bo_dma_address_locked(struct lumen_shmem_bo *bo, u64 offset)
 	}
 	return DMA_MAPPING_ERROR;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_bo_dma_address_locked);
 
 /* ---- Device-memory BOs ------------------------------------------------- */
 

@@ -18,8 +18,13 @@ static irqreturn_t lumen_queue_irq(int irq, void *arg)
 {
 	struct lumen_queue *q = arg;
 
-	/* Acknowledge first: a FENCE landing after the read raises again. */
-	lumen_write64(q->ldev, LUMEN_REG_IRQ_STATUS, BIT_ULL(q->id));
+	/*
+	 * Acknowledge first: a FENCE landing after the read raises again.
+	 * Only the half of IRQ_STATUS that holds our bit: one register
+	 * write, not two (each is a trap into the device model under
+	 * emulation, a bus transaction on hardware).
+	 */
+	lumen_write(q->ldev, LUMEN_REG_IRQ_STATUS + q->id / 32 * sizeof(u32), BIT(q->id % 32));
 	lumen_fence_process(q);
 	return IRQ_HANDLED;
 }

@@ -22,6 +22,8 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_syncobj.h>
 
+#include <kunit/visibility.h>
+
 #include "lumen_drv.h"
 #include "drm/lumen_accel.h"
 
@@ -38,7 +40,7 @@ struct lumen_submit {
 };
 
 /* Fields each command must leave zero are checked before any lookup. */
-static int lumen_cmd_check_fields(const struct drm_lumen_cmd *cmd)
+VISIBLE_IF_KUNIT int lumen_cmd_check_fields(const struct drm_lumen_cmd *cmd)
 {
 	if (cmd->flags || cmd->reserved[0] || cmd->reserved[1])
 		return -EINVAL;
@@ -63,6 +65,7 @@ static int lumen_cmd_check_fields(const struct drm_lumen_cmd *cmd)
 		return -EINVAL;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_cmd_check_fields);
 
 static int lumen_cmp_u32(const void *a, const void *b)
 {
@@ -84,32 +87,48 @@ static struct drm_gem_object *lumen_job_bo(struct lumen_job *job, u32 handle)
 	return job->bos[lumen_job_bo_index(job, handle)];
 }
 
+/*
+ * Gather the BO handles @count commands name into @handles (room for two
+ * per command), sorted, each once.  Returns how many there are.
+ */
+VISIBLE_IF_KUNIT u32 lumen_cmds_collect_handles(const struct drm_lumen_cmd *cmds, u32 count,
+						u32 *handles)
+{
+	u32 i, n = 0, unique;
+
+	for (i = 0; i < count; i++) {
+		const struct drm_lumen_cmd *cmd = &cmds[i];
+
+		if (cmd->opcode == DRM_LUMEN_CMD_COPY)
+			handles[n++] = cmd->src_handle;
+		if (cmd->opcode == DRM_LUMEN_CMD_COPY || cmd->opcode == DRM_LUMEN_CMD_FENCE)
+			handles[n++] = cmd->dst_handle;
+	}
+	if (!n)
+		return 0;
+
+	sort(handles, n, sizeof(u32), lumen_cmp_u32, NULL);
+	unique = 1;
+	for (i = 1; i < n; i++)
+		if (handles[i] != handles[unique - 1])
+			handles[unique++] = handles[i];
+	return unique;
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_cmds_collect_handles);
+
 /* Take a reference on every BO the commands name, each once. */
 static int lumen_submit_lookup_bos(struct lumen_submit *s, struct drm_file *file)
 {
 	struct lumen_job *job = s->job;
-	u32 i, n = 0, unique;
+	u32 i, unique;
 
 	job->handles = kvmalloc_array(2 * job->cmd_count, sizeof(u32), GFP_KERNEL);
 	if (!job->handles)
 		return -ENOMEM;
 
-	for (i = 0; i < job->cmd_count; i++) {
-		const struct drm_lumen_cmd *cmd = &s->ucmds[i];
-
-		if (cmd->opcode == DRM_LUMEN_CMD_COPY)
-			job->handles[n++] = cmd->src_handle;
-		if (cmd->opcode == DRM_LUMEN_CMD_COPY || cmd->opcode == DRM_LUMEN_CMD_FENCE)
-			job->handles[n++] = cmd->dst_handle;
-	}
-	if (!n)
+	unique = lumen_cmds_collect_handles(s->ucmds, job->cmd_count, job->handles);
+	if (!unique)
 		return 0;
-
-	sort(job->handles, n, sizeof(u32), lumen_cmp_u32, NULL);
-	unique = 1;
-	for (i = 1; i < n; i++)
-		if (job->handles[i] != job->handles[unique - 1])
-			job->handles[unique++] = job->handles[i];
 
 	job->bos = kvcalloc(unique, sizeof(*job->bos), GFP_KERNEL);
 	s->written = bitmap_zalloc(unique, GFP_KERNEL);
@@ -125,15 +144,18 @@ static int lumen_submit_lookup_bos(struct lumen_submit *s, struct drm_file *file
 	return 0;
 }
 
-static bool lumen_range_ok(u64 offset, u64 size, u64 bo_size)
+VISIBLE_IF_KUNIT bool lumen_range_ok(u64 offset, u64 size, u64 bo_size)
 {
 	return size <= bo_size && offset <= bo_size - size;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_range_ok);
 
-static bool lumen_ranges_overlap(u64 a, u64 b, u64 size)
+/* Two ranges of @size bytes, each already checked to lie inside one BO. */
+VISIBLE_IF_KUNIT bool lumen_ranges_overlap(u64 a, u64 b, u64 size)
 {
 	return a < b + size && b < a + size;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_ranges_overlap);
 
 /* Check every range against its BO, and note which BOs are written. */
 static int lumen_submit_check_ranges(struct lumen_submit *s)
@@ -213,8 +235,9 @@ static void lumen_copy_side_locked(struct lumen_hw_cmd *hw, u8 *flags, bool dst,
 	}
 }
 
-static int lumen_translate_locked(struct lumen_job *job, const struct drm_lumen_cmd *cmd,
-				  struct lumen_hw_cmd *hw)
+VISIBLE_IF_KUNIT int lumen_translate_locked(struct lumen_job *job,
+					    const struct drm_lumen_cmd *cmd,
+					    struct lumen_hw_cmd *hw)
 {
 	struct drm_gem_object *dst;
 	dma_addr_t addr;
@@ -247,6 +270,7 @@ static int lumen_translate_locked(struct lumen_job *job, const struct drm_lumen_
 	}
 	return -EINVAL;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_translate_locked);
 
 /* With every BO's dma_resv held: build scatter lists, translate commands. */
 static int lumen_submit_translate_locked(struct lumen_submit *s)
@@ -304,8 +328,16 @@ static int lumen_submit_push(struct lumen_submit *s, struct lumen_file *lfile,
 		dma_resv_add_fence(job->bos[i]->resv, *done,
 				   test_bit(i, s->written) ? DMA_RESV_USAGE_WRITE :
 							     DMA_RESV_USAGE_READ);
+	/*
+	 * Unlock before the push: a pushed job may complete and drop its BO
+	 * references at once, and if userspace closed a handle meanwhile,
+	 * drm_exec would free that BO (which takes its dma_resv lock) while
+	 * still holding the locks of the others.
+	 */
+	drm_exec_fini(&exec);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&lfile->lock);
+	return 0;
 out:
 	drm_exec_fini(&exec);
 	return ret;
@@ -356,8 +388,8 @@ void lumen_job_free(struct lumen_job *job)
 		wake_up_var(&ldev->job_count);
 }
 
-static int lumen_submit_check_args(struct lumen_device *ldev,
-				   const struct drm_lumen_submit *args)
+VISIBLE_IF_KUNIT int lumen_submit_check_args(struct lumen_device *ldev,
+					     const struct drm_lumen_submit *args)
 {
 	if (args->flags || args->pad)
 		return -EINVAL;
@@ -369,6 +401,7 @@ static int lumen_submit_check_args(struct lumen_device *ldev,
 		return -E2BIG;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_submit_check_args);
 
 static struct drm_lumen_cmd *lumen_copy_cmds(const struct drm_lumen_submit *args)
 {

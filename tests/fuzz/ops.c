@@ -1,0 +1,969 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The fuzzer's operations.  Each builds one request, well formed from the
+ * worker's pools or deliberately broken, makes the call and checks the
+ * answer against Documentation/uapi.rst:
+ *
+ *  - an errno the document does not list for the ioctl is unexpected;
+ *  - a well-formed request may only fail for lack of memory (ENOMEM, or
+ *    ENOSPC for device memory);
+ *  - what a successful call returns is checked where the document says
+ *    what it must be (sizes, handles, job status).
+ *
+ * A forked child works on the file it shares with its parent: it uses the
+ * parent's objects but never closes or resets them.  The parent may close
+ * them at any time, and the handle numbers be reused for other objects, so
+ * a child's view of them is stale: its answers are held to the errno lists
+ * only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/sync_file.h>
+
+#include "fuzz.h"
+
+#define PAGE		4096ull
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Errnos each ioctl may return (Documentation/uapi.rst), 0 ends a list. */
+static const int query_errs[] = { EINVAL, EFAULT, 0 };
+static const int create_errs[] = { EINVAL, ENOSPC, ENOMEM, EFAULT, 0 };
+static const int offset_errs[] = { EINVAL, ENOENT, ENOMEM, EFAULT, 0 };
+static const int submit_errs[] = { EINVAL, E2BIG, EFAULT, ENOENT, ENOMEM, 0 };
+static const int mmap_errs[] = { EINVAL, EACCES, ENOMEM, 0 };
+static const int past_table_errs[] = { EINVAL, 0 };
+static const int any_driver_errs[] = { EINVAL, E2BIG, EFAULT, ENOENT, ENOMEM, ENOSPC, 0 };
+/* DRM core ioctls: not ours to specify, but never a surprise errno. */
+static const int core_errs[] = { EINVAL, ENOENT, ENOMEM, EFAULT, ETIME, EOPNOTSUPP, 0 };
+
+static bool listed(int err, const int *errs)
+{
+	for (; *errs; errs++)
+		if (err == *errs)
+			return true;
+	return false;
+}
+
+int fz_ioctl(int fd, unsigned long request, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, request, arg);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	return ret == -1 ? -errno : 0;
+}
+
+static void count(struct fz_worker *w, enum fz_op op, int ret)
+{
+	__atomic_fetch_add(&w->stats->op[op].calls, 1, __ATOMIC_RELAXED);
+	if (!ret)
+		__atomic_fetch_add(&w->stats->op[op].ok, 1, __ATOMIC_RELAXED);
+}
+
+static const char *const op_names[FZ_OP_COUNT] = {
+	[FZ_QUERY] = "query", [FZ_BO_CREATE] = "bo-create", [FZ_BO_CREATE_BAD] = "bo-create-bad",
+	[FZ_GEM_CLOSE] = "gem-close", [FZ_MMAP_OFFSET] = "mmap-offset", [FZ_MMAP] = "mmap",
+	[FZ_MUNMAP] = "munmap", [FZ_TOUCH] = "touch", [FZ_SYNCOBJ] = "syncobj",
+	[FZ_WAIT] = "wait", [FZ_SUBMIT] = "submit", [FZ_SUBMIT_BAD] = "submit-bad",
+	[FZ_SYNC_FILE] = "sync-file", [FZ_PRIME] = "prime", [FZ_RAW_IOCTL] = "raw-ioctl",
+	[FZ_REOPEN] = "reopen", [FZ_FORK] = "fork",
+};
+
+void fz_unexpected(struct fz_worker *w, enum fz_op op, int err, const char *what)
+{
+	__atomic_fetch_add(&w->stats->unexpected, 1, __ATOMIC_RELAXED);
+	printf("# worker %u%s: unexpected: %s: %s (%s)\n", w->id, w->child ? " (child)" : "",
+	       op_names[op], what, err ? strerror(-err) : "success");
+	fflush(stdout);
+}
+
+/* Check @ret of a call that may fail with @errs; @valid: must succeed. */
+static void check(struct fz_worker *w, enum fz_op op, int ret, const int *errs, bool valid,
+		  const char *what)
+{
+	count(w, op, ret);
+	if (!ret)
+		return;
+	if (!listed(-ret, errs)) {
+		fz_unexpected(w, op, ret, what);
+		return;
+	}
+	if (valid && !w->child && ret != -ENOMEM && ret != -ENOSPC)
+		fz_unexpected(w, op, ret, what);
+}
+
+/* ---- The pools ------------------------------------------------------------- */
+
+static void gem_close(struct fz_worker *w, uint32_t handle)
+{
+	struct drm_gem_close args = { .handle = handle };
+
+	fz_ioctl(w->fd, DRM_IOCTL_GEM_CLOSE, &args);
+}
+
+static void drop_bo(struct fz_worker *w, unsigned int i)
+{
+	if (!w->bos[i].devmem)
+		w->system_bytes -= w->bos[i].size;
+	w->bos[i] = w->bos[--w->nbos];
+}
+
+static void drop_syncobj(struct fz_worker *w, unsigned int i)
+{
+	w->syncobjs[i] = w->syncobjs[--w->nsyncobjs];
+}
+
+static struct fz_syncobj *find_syncobj(struct fz_worker *w, uint32_t handle)
+{
+	for (unsigned int i = 0; i < w->nsyncobjs; i++)
+		if (w->syncobjs[i].handle == handle)
+			return &w->syncobjs[i];
+	return NULL;
+}
+
+int fz_open(struct fz_worker *w)
+{
+	struct drm_lumen_device_info info = { 0 };
+	struct drm_lumen_query q = {
+		.type = DRM_LUMEN_QUERY_DEVICE_INFO, .size = sizeof(info), .data = (uintptr_t)&info,
+	};
+	int ret;
+
+	w->fd = open(w->path, O_RDWR | O_CLOEXEC);
+	if (w->fd < 0)
+		return -errno;
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_QUERY, &q);
+	if (ret) {
+		close(w->fd);
+		w->fd = -1;
+		return ret;
+	}
+	w->num_queues = info.num_queues;
+	w->devmem_size = info.devmem_size;
+	w->max_cmds = info.max_job_cmds < FZ_MAX_CMDS ? info.max_job_cmds : FZ_MAX_CMDS;
+	return 0;
+}
+
+void fz_close(struct fz_worker *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	w->nbos = 0;
+	w->system_bytes = 0;
+	w->nsyncobjs = 0;
+}
+
+/* ---- Queries and buffer objects ------------------------------------------- */
+
+static void op_query(struct fz_worker *w)
+{
+	static uint8_t answer[4096];
+	struct drm_lumen_query q = { .type = DRM_LUMEN_QUERY_DEVICE_INFO };
+	bool valid = true;
+	uint32_t asked;
+	int ret;
+
+	switch (fz_below(&w->rng, 4)) {
+	case 0:
+		q.size = 0;
+		break;
+	case 1:
+		q.size = sizeof(struct drm_lumen_device_info);
+		break;
+	case 2:
+		q.size = 1 + (uint32_t)fz_below(&w->rng, sizeof(answer));
+		break;
+	default:
+		q.size = fz_gen_u32(w);
+		valid = false;
+		break;
+	}
+	q.data = (uintptr_t)answer;
+	if (fz_chance(&w->rng, 20)) {
+		q.data = fz_chance(&w->rng, 50) ? (uintptr_t)w->guard : fz_gen_u64(w);
+		valid = valid && !q.size;
+	}
+	if (fz_chance(&w->rng, 10)) {
+		q.type = fz_gen_u32(w);
+		valid = valid && !q.type;
+	}
+	asked = q.size;
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_QUERY, &q);
+	check(w, FZ_QUERY, ret, query_errs, valid, "query");
+	if (!ret && q.type == DRM_LUMEN_QUERY_DEVICE_INFO) {
+		uint32_t full = sizeof(struct drm_lumen_device_info);
+
+		if (q.size != (asked ? (asked < full ? asked : full) : full))
+			fz_unexpected(w, FZ_QUERY, 0, "answer size");
+	}
+}
+
+/* Room in the pool: closes a random BO when it is full. */
+static bool make_room_bo(struct fz_worker *w)
+{
+	unsigned int i;
+
+	if (w->nbos < FZ_MAX_BOS)
+		return true;
+	i = (unsigned int)fz_below(&w->rng, w->nbos);
+	if (w->bos[i].borrowed)
+		return false;
+	gem_close(w, w->bos[i].handle);
+	drop_bo(w, i);
+	return true;
+}
+
+static void op_bo_create(struct fz_worker *w)
+{
+	struct drm_lumen_bo_create args = { 0 };
+	bool devmem = fz_chance(&w->rng, 30);
+	uint64_t size = fz_gen_bo_size(w, devmem, true);
+	int ret;
+
+	/*
+	 * Children share their parent's file: what they create lives as long
+	 * as it, so they keep to a few small BOs.
+	 */
+	if (w->child)
+		size = PAGE * (1 + fz_below(&w->rng, 4));
+	if (!devmem && w->system_bytes + size > FZ_SYSTEM_BUDGET)
+		size = PAGE;
+	if (!make_room_bo(w))
+		return;
+	args.size = size;
+	args.flags = devmem ? DRM_LUMEN_BO_DEVICE : 0;
+	args.handle = fz_gen_u32(w);	/* its input value is ignored */
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_CREATE, &args);
+	check(w, FZ_BO_CREATE, ret, create_errs, true, devmem ? "device BO" : "system BO");
+	if (ret)
+		return;
+	if (args.size != ((size + PAGE - 1) & ~(PAGE - 1)) || !args.handle)
+		fz_unexpected(w, FZ_BO_CREATE, 0, "returned size or handle");
+	w->bos[w->nbos++] = (struct fz_bo){
+		.handle = args.handle, .size = args.size, .devmem = devmem,
+	};
+	if (!devmem)
+		w->system_bytes += args.size;
+}
+
+static void op_bo_create_bad(struct fz_worker *w)
+{
+	struct drm_lumen_bo_create args = { 0 };
+	bool devmem = fz_chance(&w->rng, 50);
+	int ret;
+
+	args.size = fz_gen_bo_size(w, devmem, false);
+	args.flags = devmem ? DRM_LUMEN_BO_DEVICE : 0;
+	if (fz_chance(&w->rng, 40))
+		args.flags |= 1u << fz_below(&w->rng, 32);
+	/*
+	 * A large system BO must never be used in a job: its first use would
+	 * pin every page, more than the guest has.  It is closed at once, and
+	 * made only when no child shares the file (a child's random handle
+	 * could name it in between).
+	 */
+	if (w->child || w->nchildren) {
+		if (args.size > (16ull << 20) && args.size <= (1ull << 30))
+			args.size = (1ull << 30) + 1;
+	} else if (fz_chance(&w->rng, 5)) {
+		args.size = 1ull << 30;		/* the largest system BO */
+		args.flags = 0;
+	}
+	if (fz_chance(&w->rng, 5))
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_CREATE, w->guard);
+	else
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_CREATE, &args);
+	check(w, FZ_BO_CREATE_BAD, ret, create_errs, false, "malformed BO");
+	if (!ret)
+		gem_close(w, args.handle);
+}
+
+static void op_gem_close(struct fz_worker *w)
+{
+	struct drm_gem_close args = { 0 };
+	unsigned int i;
+	int ret;
+
+	if (w->nbos && fz_chance(&w->rng, 80)) {
+		i = (unsigned int)fz_below(&w->rng, w->nbos);
+		if (w->bos[i].borrowed)
+			return;
+		args.handle = w->bos[i].handle;
+		ret = fz_ioctl(w->fd, DRM_IOCTL_GEM_CLOSE, &args);
+		check(w, FZ_GEM_CLOSE, ret, core_errs, true, "close a BO");
+		drop_bo(w, i);
+		return;
+	}
+	/*
+	 * A handle this file may not have, or a non-zero pad.  Not while a
+	 * parent and child share the file: a child could hit a BO its parent
+	 * made after the fork, and a parent could close a child's BO, whose
+	 * handle number the parent's next BO then reuses -- and the child
+	 * closes when it exits.
+	 */
+	if (w->child || w->nchildren)
+		return;
+	args.handle = fz_gen_u32(w);
+	args.pad = fz_chance(&w->rng, 30) ? fz_gen_u32(w) : 0;
+	for (i = 0; i < w->nbos; i++)
+		if (w->bos[i].handle == args.handle)
+			return;
+	ret = fz_ioctl(w->fd, DRM_IOCTL_GEM_CLOSE, &args);
+	check(w, FZ_GEM_CLOSE, ret, core_errs, false, "close a stray handle");
+}
+
+static int mmap_offset(struct fz_worker *w, uint32_t handle, uint64_t *offset)
+{
+	struct drm_lumen_bo_mmap_offset args = { .handle = handle };
+	int ret;
+
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &args);
+	*offset = args.offset;
+	return ret;
+}
+
+static void op_mmap_offset(struct fz_worker *w)
+{
+	struct drm_lumen_bo_mmap_offset args = { 0 };
+	bool valid = w->nbos && fz_chance(&w->rng, 70);
+	int ret;
+
+	args.handle = valid ? w->bos[fz_below(&w->rng, w->nbos)].handle : fz_any_bo_handle(w);
+	if (fz_chance(&w->rng, 15)) {
+		args.pad = fz_gen_u32(w) | 1;
+		valid = false;
+	}
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &args);
+	check(w, FZ_MMAP_OFFSET, ret, offset_errs, valid, "mmap offset");
+}
+
+/* ---- CPU mappings ---------------------------------------------------------- */
+
+static void unmap(struct fz_worker *w, unsigned int i)
+{
+	munmap(w->maps[i].addr, w->maps[i].len);
+	w->maps[i] = w->maps[--w->nmaps];
+}
+
+static void op_mmap(struct fz_worker *w)
+{
+	const struct fz_bo *bo;
+	uint64_t offset, len;
+	bool valid = true;
+	int flags = MAP_SHARED;
+	void *addr;
+	int ret;
+
+	if (!w->nbos)
+		return;
+	bo = &w->bos[fz_below(&w->rng, w->nbos)];
+	if (mmap_offset(w, bo->handle, &offset))
+		return;
+	len = PAGE * (1 + fz_below(&w->rng, bo->size / PAGE));
+	switch (fz_below(&w->rng, 10)) {
+	case 0:
+		len = bo->size + PAGE * (1 + fz_below(&w->rng, 4));	/* longer than the BO */
+		valid = false;
+		break;
+	case 1:
+		offset += PAGE * (1 + fz_below(&w->rng, 4));	/* not the start */
+		valid = false;
+		break;
+	case 2:
+		flags = MAP_PRIVATE;
+		valid = false;
+		break;
+	default:
+		break;
+	}
+	if (w->nmaps == FZ_MAX_MAPS)
+		unmap(w, (unsigned int)fz_below(&w->rng, w->nmaps));
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, w->fd, (off_t)offset);
+	ret = addr == MAP_FAILED ? -errno : 0;
+	check(w, FZ_MMAP, ret, mmap_errs, valid, bo->devmem ? "map a device BO" : "map a system BO");
+	if (ret)
+		return;
+	w->maps[w->nmaps++] = (struct fz_map){ .addr = addr, .len = len };
+}
+
+static void op_munmap(struct fz_worker *w)
+{
+	struct fz_map *map;
+	size_t keep;
+
+	if (!w->nmaps)
+		return;
+	map = &w->maps[fz_below(&w->rng, w->nmaps)];
+	count(w, FZ_MUNMAP, 0);
+	if (map->len > PAGE && fz_chance(&w->rng, 50)) {
+		/* Cut the tail off: the rest of the mapping stays usable. */
+		keep = PAGE * (1 + fz_below(&w->rng, map->len / PAGE - 1));
+		munmap((char *)map->addr + keep, map->len - keep);
+		map->len = keep;
+		return;
+	}
+	unmap(w, (unsigned int)(map - w->maps));
+}
+
+static void op_touch(struct fz_worker *w)
+{
+	struct fz_map *map;
+	volatile uint8_t *p;
+	unsigned int i;
+
+	if (!w->nmaps)
+		return;
+	map = &w->maps[fz_below(&w->rng, w->nmaps)];
+	p = map->addr;
+	for (i = 0; i < 4; i++) {
+		size_t at = fz_below(&w->rng, map->len);
+
+		if (fz_chance(&w->rng, 50))
+			p[at] = (uint8_t)fz_next(&w->rng);
+		else
+			(void)p[at];
+	}
+	count(w, FZ_TOUCH, 0);
+}
+
+/* ---- Syncobjs -------------------------------------------------------------- */
+
+static int syncobj_array(struct fz_worker *w, unsigned long request, uint32_t handle)
+{
+	struct drm_syncobj_array args = { .handles = (uintptr_t)&handle, .count_handles = 1 };
+
+	return fz_ioctl(w->fd, request, &args);
+}
+
+static void op_syncobj(struct fz_worker *w)
+{
+	struct fz_syncobj *s = w->nsyncobjs ? &w->syncobjs[fz_below(&w->rng, w->nsyncobjs)] : NULL;
+	unsigned int what = (unsigned int)fz_below(&w->rng, 6);
+	int ret;
+
+	if (what < 2 || !s) {
+		struct drm_syncobj_create args = { 0 };
+
+		if (w->nsyncobjs == FZ_MAX_SYNCOBJS)
+			return;
+		args.flags = fz_chance(&w->rng, 50) ? DRM_SYNCOBJ_CREATE_SIGNALED : 0;
+		ret = fz_ioctl(w->fd, DRM_IOCTL_SYNCOBJ_CREATE, &args);
+		check(w, FZ_SYNCOBJ, ret, core_errs, true, "create a syncobj");
+		if (!ret)
+			w->syncobjs[w->nsyncobjs++] = (struct fz_syncobj){
+				.handle = args.handle, .has_fence = args.flags != 0,
+			};
+		return;
+	}
+	if (s->borrowed)
+		return;
+	switch (what) {
+	case 2: {
+		struct drm_syncobj_destroy args = { .handle = s->handle };
+
+		ret = fz_ioctl(w->fd, DRM_IOCTL_SYNCOBJ_DESTROY, &args);
+		check(w, FZ_SYNCOBJ, ret, core_errs, true, "destroy a syncobj");
+		drop_syncobj(w, (unsigned int)(s - w->syncobjs));
+		return;
+	}
+	case 3:
+		ret = syncobj_array(w, DRM_IOCTL_SYNCOBJ_SIGNAL, s->handle);
+		check(w, FZ_SYNCOBJ, ret, core_errs, true, "signal a syncobj");
+		s->has_fence = true;
+		return;
+	case 4:
+		ret = syncobj_array(w, DRM_IOCTL_SYNCOBJ_RESET, s->handle);
+		check(w, FZ_SYNCOBJ, ret, core_errs, true, "reset a syncobj");
+		s->has_fence = false;
+		return;
+	default: {
+		/* A stray handle (never from a child: it could hit its parent's). */
+		bool signal = fz_chance(&w->rng, 50);
+		uint32_t handle = fz_gen_u32(w);
+		struct fz_syncobj *hit = find_syncobj(w, handle);
+
+		if (w->child)
+			return;
+		ret = syncobj_array(w, signal ? DRM_IOCTL_SYNCOBJ_SIGNAL : DRM_IOCTL_SYNCOBJ_RESET,
+				    handle);
+		check(w, FZ_SYNCOBJ, ret, core_errs, false, "stray syncobj handle");
+		if (!ret && hit)
+			hit->has_fence = signal;
+		return;
+	}
+	}
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void op_wait(struct fz_worker *w)
+{
+	uint32_t handles[3];
+	struct drm_syncobj_wait args = { 0 };
+	unsigned int i, n = 1 + (unsigned int)fz_below(&w->rng, 3);
+	int ret;
+
+	if (!w->nsyncobjs)
+		return;
+	for (i = 0; i < n; i++)
+		handles[i] = fz_chance(&w->rng, 95) ? w->syncobjs[fz_below(&w->rng, w->nsyncobjs)].handle :
+						      fz_gen_u32(w);
+	args.handles = (uintptr_t)handles;
+	args.count_handles = n;
+	args.flags = (uint32_t)fz_below(&w->rng, 4);	/* WAIT_ALL, WAIT_FOR_SUBMIT */
+	args.timeout_nsec = now_ns() + 20 * 1000000;
+	ret = fz_ioctl(w->fd, DRM_IOCTL_SYNCOBJ_WAIT, &args);
+	check(w, FZ_WAIT, ret, core_errs, false, "wait");
+}
+
+/* ---- Submission -------------------------------------------------------------- */
+
+/* Commands live at the end of the pages before the guard page. */
+static struct drm_lumen_cmd *cmd_area(struct fz_worker *w, uint32_t n)
+{
+	return (struct drm_lumen_cmd *)w->guard - n;
+}
+
+static uint32_t job_length(struct fz_worker *w)
+{
+	if (fz_chance(&w->rng, 2))
+		return w->max_cmds;
+	if (fz_chance(&w->rng, 10))
+		return 1 + (uint32_t)fz_below(&w->rng, 64);
+	return 1 + (uint32_t)fz_below(&w->rng, 4);
+}
+
+/* A syncobj that holds a fence, or 0. */
+static uint32_t fenced_syncobj(struct fz_worker *w)
+{
+	unsigned int i, start;
+
+	if (!w->nsyncobjs)
+		return 0;
+	start = (unsigned int)fz_below(&w->rng, w->nsyncobjs);
+	for (i = 0; i < w->nsyncobjs; i++) {
+		const struct fz_syncobj *s = &w->syncobjs[(start + i) % w->nsyncobjs];
+
+		if (s->has_fence)
+			return s->handle;
+	}
+	return 0;
+}
+
+static uint32_t own_syncobj(struct fz_worker *w)
+{
+	const struct fz_syncobj *s;
+
+	if (!w->nsyncobjs)
+		return 0;
+	s = &w->syncobjs[fz_below(&w->rng, w->nsyncobjs)];
+	return s->borrowed ? 0 : s->handle;
+}
+
+static void build_submit(struct fz_worker *w, struct drm_lumen_submit *args)
+{
+	uint32_t n = job_length(w), i;
+	struct drm_lumen_cmd *cmds = cmd_area(w, n);
+
+	for (i = 0; i < n; i++)
+		fz_gen_cmd(w, &cmds[i]);
+	*args = (struct drm_lumen_submit){
+		.cmds = (uintptr_t)cmds,
+		.cmd_count = n,
+		.queue = (uint32_t)fz_below(&w->rng, w->num_queues),
+		.in_syncobj = fz_chance(&w->rng, 30) ? fenced_syncobj(w) : 0,
+		.out_syncobj = fz_chance(&w->rng, 60) ? own_syncobj(w) : 0,
+	};
+}
+
+static void submitted(struct fz_worker *w, const struct drm_lumen_submit *args)
+{
+	struct fz_syncobj *s = args->out_syncobj ? find_syncobj(w, args->out_syncobj) : NULL;
+
+	if (s)
+		s->has_fence = true;
+}
+
+/* What the worker believed about a job the driver refused. */
+static void dump_submit(struct fz_worker *w, const struct drm_lumen_submit *args)
+{
+	const struct drm_lumen_cmd *cmds = (const void *)(uintptr_t)args->cmds;
+	const struct fz_syncobj *in = find_syncobj(w, args->in_syncobj);
+
+	printf("#   queue %u, in-syncobj %u (%s), out-syncobj %u, %u commands\n", args->queue,
+	       args->in_syncobj, in ? (in->has_fence ? "fenced" : "no fence") : "none",
+	       args->out_syncobj, args->cmd_count);
+	for (uint32_t i = 0; i < args->cmd_count && i < 8; i++) {
+		const struct drm_lumen_cmd *c = &cmds[i];
+		const struct fz_bo *src = NULL, *dst = NULL;
+
+		for (unsigned int b = 0; b < w->nbos; b++) {
+			if (w->bos[b].handle == c->src_handle)
+				src = &w->bos[b];
+			if (w->bos[b].handle == c->dst_handle)
+				dst = &w->bos[b];
+		}
+		printf("#   cmd %u: op %u src %u+%llu (%lld%s) dst %u+%llu (%lld%s) size %llu\n", i,
+		       c->opcode, c->src_handle, (unsigned long long)c->src_offset,
+		       src ? (long long)src->size : -1LL, src && src->devmem ? " dev" : "",
+		       c->dst_handle, (unsigned long long)c->dst_offset,
+		       dst ? (long long)dst->size : -1LL, dst && dst->devmem ? " dev" : "",
+		       (unsigned long long)c->size);
+	}
+}
+
+static void op_submit(struct fz_worker *w)
+{
+	struct drm_lumen_submit args;
+	uint64_t before = w->stats->unexpected;
+	int ret;
+
+	build_submit(w, &args);
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_SUBMIT, &args);
+	check(w, FZ_SUBMIT, ret, submit_errs, true, "well-formed job");
+	if (w->stats->unexpected != before)
+		dump_submit(w, &args);
+	if (!ret)
+		submitted(w, &args);
+}
+
+static void op_submit_bad(struct fz_worker *w)
+{
+	struct drm_lumen_submit args;
+	struct drm_lumen_cmd *cmds;
+	int ret;
+
+	build_submit(w, &args);
+	cmds = (struct drm_lumen_cmd *)(uintptr_t)args.cmds;
+	switch (fz_below(&w->rng, 10)) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+		fz_mutate_cmd(w, &cmds[fz_below(&w->rng, args.cmd_count)]);
+		break;
+	case 4:
+		args.cmd_count = fz_chance(&w->rng, 50) ? 0 : fz_gen_u32(w);
+		if (args.cmd_count > w->max_cmds && fz_chance(&w->rng, 50))
+			args.cmd_count = w->max_cmds + 1;
+		break;
+	case 5:
+		/* Runs into the guard page: the copy must fail with EFAULT. */
+		args.cmd_count += 1 + (uint32_t)fz_below(&w->rng, 2);
+		if (args.cmd_count > w->max_cmds)
+			args.cmd_count = w->max_cmds;
+		args.cmds = (uintptr_t)cmd_area(w, args.cmd_count - 1);
+		break;
+	case 6:
+		args.cmds = fz_chance(&w->rng, 30) ? 0 :
+			    fz_chance(&w->rng, 50) ? args.cmds + 1 + fz_below(&w->rng, 63) :
+						     fz_gen_u64(w);
+		break;
+	case 7:
+		args.queue = fz_chance(&w->rng, 50) ? w->num_queues : fz_gen_u32(w);
+		break;
+	case 8:
+		if (fz_chance(&w->rng, 50))
+			args.flags = 1u << fz_below(&w->rng, 32);
+		else
+			args.pad = fz_gen_u32(w) | 1;
+		break;
+	default:
+		if (fz_chance(&w->rng, 50))
+			args.in_syncobj = fz_any_syncobj_handle(w);
+		else
+			args.out_syncobj = fz_any_syncobj_handle(w);
+		break;
+	}
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_SUBMIT, &args);
+	check(w, FZ_SUBMIT_BAD, ret, submit_errs, false, "malformed job");
+	if (!ret)
+		submitted(w, &args);
+}
+
+/* ---- Sync files, PRIME, raw ioctls ----------------------------------------- */
+
+static void op_sync_file(struct fz_worker *w)
+{
+	struct drm_syncobj_handle args = { 0 };
+	struct sync_file_info info = { 0 };
+	struct fz_syncobj *dst;
+	int ret;
+
+	args.handle = fenced_syncobj(w);
+	if (!args.handle)
+		return;
+	args.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE;
+	ret = fz_ioctl(w->fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &args);
+	check(w, FZ_SYNC_FILE, ret, core_errs, true, "export a sync file");
+	if (ret)
+		return;
+	/* A job that was accepted never fails here: status 1 or 0. */
+	ret = fz_ioctl(args.fd, SYNC_IOC_FILE_INFO, &info);
+	if (ret)
+		fz_unexpected(w, FZ_SYNC_FILE, ret, "sync file info");
+	else if (info.status < 0 && info.status != -ESRCH)
+		fz_unexpected(w, FZ_SYNC_FILE, info.status, "a job failed");
+
+	dst = w->nsyncobjs ? &w->syncobjs[fz_below(&w->rng, w->nsyncobjs)] : NULL;
+	if (dst && !dst->borrowed) {
+		struct drm_syncobj_handle import = {
+			.handle = dst->handle, .fd = args.fd,
+			.flags = DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE,
+		};
+
+		ret = fz_ioctl(w->fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &import);
+		check(w, FZ_SYNC_FILE, ret, core_errs, true, "import a sync file");
+		if (!ret)
+			dst->has_fence = true;
+	}
+	close(args.fd);
+}
+
+static void op_prime(struct fz_worker *w)
+{
+	struct drm_prime_handle args = { 0 };
+	const struct fz_bo *bo;
+	int ret;
+
+	if (!w->nbos)
+		return;
+	bo = &w->bos[fz_below(&w->rng, w->nbos)];
+	args.handle = bo->handle;
+	args.flags = DRM_CLOEXEC | DRM_RDWR;
+	ret = fz_ioctl(w->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &args);
+	/* Device memory has no pages to share: EOPNOTSUPP. */
+	check(w, FZ_PRIME, ret, core_errs, !bo->devmem, "export a dma-buf");
+	if (ret)
+		return;
+	if (bo->devmem && !w->child)
+		fz_unexpected(w, FZ_PRIME, 0, "a device BO was exported");
+
+	if (fz_chance(&w->rng, 50)) {
+		void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, args.fd, 0);
+
+		if (p != MAP_FAILED) {
+			*(volatile uint8_t *)p = 1;
+			munmap(p, PAGE);
+		}
+	}
+	{
+		struct drm_prime_handle back = { .fd = args.fd };
+
+		/* Importing our own dma-buf gives back the same handle. */
+		ret = fz_ioctl(w->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &back);
+		check(w, FZ_PRIME, ret, core_errs, true, "import a dma-buf");
+		if (!ret && back.handle != bo->handle && !w->child)
+			fz_unexpected(w, FZ_PRIME, 0, "self-import gave another handle");
+	}
+	close(args.fd);
+}
+
+/* A driver ioctl number with any size and direction, random bytes. */
+static void op_raw_ioctl(struct fz_worker *w)
+{
+	static uint8_t buf[256];
+	unsigned int nr = DRM_COMMAND_BASE + (unsigned int)fz_below(&w->rng, 8);
+	unsigned int size = (unsigned int)fz_below(&w->rng, sizeof(buf));
+	unsigned int dir = (unsigned int)fz_below(&w->rng, 4);
+	unsigned long request;
+	void *arg = buf;
+	int ret;
+
+	/* A BO it creates must come back, to be closed (it may be huge). */
+	if (nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE) {
+		dir = _IOC_READ | _IOC_WRITE;
+		size = sizeof(struct drm_lumen_bo_create);
+	}
+	request = _IOC(dir, DRM_IOCTL_BASE, nr, size);
+
+	for (unsigned int i = 0; i < size; i += 8) {
+		uint64_t v = fz_chance(&w->rng, 50) ? fz_gen_u64(w) : 0;
+
+		memcpy(buf + i, &v, size - i < 8 ? size - i : 8);
+	}
+	if (nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE && (w->child || w->nchildren)) {
+		struct drm_lumen_bo_create *c = (void *)buf;
+
+		/* As in op_bo_create_bad(): nothing large while shared. */
+		if (c->size > (16ull << 20) && c->size <= (1ull << 30))
+			c->size = (1ull << 30) + 1;
+	}
+	if (fz_chance(&w->rng, 10))
+		arg = w->guard;
+	ret = fz_ioctl(w->fd, request, arg);
+	if (!ret && nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE)
+		gem_close(w, ((struct drm_lumen_bo_create *)arg)->handle);
+	/* Past the driver's table: EINVAL, always. */
+	if (nr > DRM_COMMAND_BASE + DRM_LUMEN_SUBMIT)
+		check(w, FZ_RAW_IOCTL, ret, past_table_errs, false, "ioctl past the table");
+	else
+		check(w, FZ_RAW_IOCTL, ret, any_driver_errs, false, "driver ioctl, random bytes");
+}
+
+/* ---- Files and processes ----------------------------------------------------- */
+
+static void op_reopen(struct fz_worker *w)
+{
+	int ret;
+
+	/* A child keeps its parent's file: what it made there stays tracked. */
+	if (w->child || fz_chance(&w->rng, 50)) {
+		/* A duplicate of the file: the same context, through another fd. */
+		int fd = dup(w->fd), saved = w->fd;
+
+		if (fd < 0)
+			return;
+		w->fd = fd;
+		op_query(w);
+		w->fd = saved;
+		close(fd);
+		count(w, FZ_REOPEN, 0);
+		return;
+	}
+	/*
+	 * Jobs, BOs and syncobjs of the file go with it.  So do the mappings:
+	 * each holds the file, and with it every BO of the file.
+	 */
+	while (w->nmaps)
+		unmap(w, 0);
+	fz_close(w);
+	ret = fz_open(w);
+	count(w, FZ_REOPEN, ret);
+	if (ret) {
+		fz_unexpected(w, FZ_REOPEN, ret, "reopen the device");
+		exit(3);
+	}
+}
+
+static void reap(struct fz_worker *w, bool block)
+{
+	unsigned int i = 0;
+	int status;
+
+	while (i < w->nchildren) {
+		pid_t pid = waitpid(w->children[i], &status, block ? 0 : WNOHANG);
+
+		if (pid == 0) {
+			i++;
+			continue;
+		}
+		if (pid > 0 && WIFSIGNALED(status))
+			fz_unexpected(w, FZ_FORK, 0,
+				      WTERMSIG(status) == SIGBUS ? "child killed by SIGBUS" :
+				      WTERMSIG(status) == SIGSEGV ? "child killed by SIGSEGV" :
+								    "child killed by a signal");
+		w->children[i] = w->children[--w->nchildren];
+	}
+}
+
+static void op_fork(struct fz_worker *w)
+{
+	unsigned int i, steps;
+	pid_t pid;
+
+	reap(w, false);
+	if (w->child || w->nchildren == FZ_MAX_CHILDREN)
+		return;
+	steps = 20 + (unsigned int)fz_below(&w->rng, 80);
+	w->rng.state ^= fz_next(&w->rng);	/* parent and child diverge */
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid > 0) {
+		w->children[w->nchildren++] = pid;
+		count(w, FZ_FORK, 0);
+		__atomic_fetch_add(&w->stats->children, 1, __ATOMIC_RELAXED);
+		fz_next(&w->rng);
+		return;
+	}
+	/* The child: everything it inherited belongs to its parent. */
+	w->child = true;
+	w->nchildren = 0;
+	fz_next(&w->rng);
+	fz_next(&w->rng);
+	for (i = 0; i < w->nbos; i++)
+		w->bos[i].borrowed = true;
+	for (i = 0; i < w->nsyncobjs; i++)
+		w->syncobjs[i].borrowed = true;
+	for (i = 0; i < steps; i++)
+		fz_step(w);
+	/* Close what it created in the shared file; the rest goes at exit. */
+	for (i = 0; i < w->nbos; i++)
+		if (!w->bos[i].borrowed)
+			gem_close(w, w->bos[i].handle);
+	_exit(0);
+}
+
+/* ---- Choosing ---------------------------------------------------------------- */
+
+static const struct {
+	void (*fn)(struct fz_worker *w);
+	unsigned int weight;
+} ops[] = {
+	{ op_query, 3 },
+	{ op_bo_create, 10 },
+	{ op_bo_create_bad, 4 },
+	{ op_gem_close, 6 },
+	{ op_mmap_offset, 4 },
+	{ op_mmap, 4 },
+	{ op_munmap, 3 },
+	{ op_touch, 4 },
+	{ op_syncobj, 6 },
+	{ op_wait, 3 },
+	{ op_submit, 16 },
+	{ op_submit_bad, 16 },
+	{ op_sync_file, 2 },
+	{ op_prime, 2 },
+	{ op_raw_ioctl, 2 },
+	{ op_reopen, 1 },
+	{ op_fork, 1 },
+};
+
+void fz_step(struct fz_worker *w)
+{
+	static unsigned int total;
+	unsigned int i, pick;
+
+	if (!total)
+		for (i = 0; i < ARRAY_LEN(ops); i++)
+			total += ops[i].weight;
+	pick = (unsigned int)fz_below(&w->rng, total);
+	for (i = 0; pick >= ops[i].weight; i++)
+		pick -= ops[i].weight;
+	if (w->verbose)
+		fprintf(stderr, "worker %u%s: %u\n", w->id, w->child ? "c" : "", i);
+	ops[i].fn(w);
+	__atomic_fetch_add(&w->stats->ops, 1, __ATOMIC_RELAXED);
+}
+
+void fz_teardown(struct fz_worker *w)
+{
+	while (w->nmaps)
+		unmap(w, 0);
+	reap(w, true);
+	fz_close(w);
+}
+
+const char *fz_op_name(enum fz_op op)
+{
+	return op_names[op];
+}
