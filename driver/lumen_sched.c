@@ -15,7 +15,8 @@
  * itself by default.  Per-CPU: the job reaches the ring on the CPU that
  * submitted it, and is freed on the CPU that took its interrupt, instead of
  * waking an idle CPU for a few microseconds of work; under emulation that
- * wake-up was a third of the NOP round trip (Documentation/benchmarks.rst).
+ * wake-up was over a quarter of the NOP round trip
+ * (Documentation/benchmarks.rst).
  * High priority: the worker runs as soon as the submitter leaves the ioctl,
  * so the doorbell rings while the submitter is still on its way to wait.
  * Unordered is fine: a work item never runs concurrently with itself, and
