@@ -351,14 +351,92 @@ def fence(addr, value, irq=False):
                [addr, value])
 
 
-def copy(flags, src, src_off, dst, dst_off, count, src_n=0, dst_n=0):
-    return cmd(R["LUMEN_OP_COPY"], flags,
-               [src, src_off, dst, dst_off, count, src_n, dst_n])
+def wait(addr, value):
+    return cmd(R["LUMEN_OP_WAIT"], 0, [addr, value])
 
 
-def sgl(entries):
-    return b"".join(a.to_bytes(8, "little") + n.to_bytes(8, "little")
-                    for a, n in entries)
+def timestamp(addr):
+    return cmd(R["LUMEN_OP_TIMESTAMP"], 0, [addr])
+
+
+def indirect(addr, size, ctx):
+    return cmd(R["LUMEN_OP_INDIRECT"], 0, [addr, size, ctx])
+
+
+def copy(src, dst, size):
+    return cmd(R["LUMEN_OP_COPY"], 0, [src, dst, size])
+
+
+def copy2d(src, dst, width, height, src_pitch, dst_pitch):
+    return cmd(R["LUMEN_OP_COPY"], R["LUMEN_COPY_2D"],
+               [src, dst, width, height, src_pitch, dst_pitch])
+
+
+def fill(dst, size, pattern):
+    return cmd(R["LUMEN_OP_FILL"], 0, [dst, size, pattern])
+
+
+def operator(opcode, desc_addr):
+    return cmd(opcode, 0, [desc_addr])
+
+
+def descriptor(words):
+    """A 128-byte operator descriptor from {word index: value}."""
+    w = [0] * R["LUMEN_DESC_WORDS"]
+    for i, v in words.items():
+        w[i] = v & (2**64 - 1)
+    return b"".join(v.to_bytes(8, "little") for v in w)
+
+
+class PageTables:
+    """4-level device page tables, built by the test in guest RAM.
+
+    Tables are allocated from [base, base + size) (4 KiB each, zeroed on
+    allocation); map() fills leaves, creating intermediate tables.
+    """
+
+    def __init__(self, qemu, base, size=1 << 20):
+        self.q = qemu
+        self.next = base
+        self.end = base + size
+        self.root = self.alloc()
+
+    def alloc(self):
+        if self.next >= self.end:
+            raise QTestError("page-table area exhausted")
+        t = self.next
+        self.next += 4096
+        self.q.memset(t, 4096, 0)
+        return t
+
+    def entry_addr(self, va, level):
+        """Address of the level-@level entry for @va, creating tables."""
+        table = self.root
+        for lvl in range(3, level, -1):
+            slot = table + 8 * ((va >> (12 + 9 * lvl)) & 511)
+            pte = self.q.readq(slot)
+            if not pte & R["LUMEN_PTE_VALID"]:
+                nt = self.alloc()
+                self.q.writeq(slot, nt | R["LUMEN_PTE_VALID"])
+                pte = nt | R["LUMEN_PTE_VALID"]
+            table = pte & R["LUMEN_PTE_ADDR_MASK"]
+        return table + 8 * ((va >> (12 + 9 * level)) & 511)
+
+    def map(self, va, pa, size, writable=True, devmem=False):
+        assert va % 4096 == 0 and pa % 4096 == 0 and size % 4096 == 0
+        flags = R["LUMEN_PTE_VALID"]
+        if writable:
+            flags |= R["LUMEN_PTE_WRITABLE"]
+        if devmem:
+            flags |= R["LUMEN_PTE_DEVMEM"]
+        for off in range(0, size, 4096):
+            self.q.writeq(self.entry_addr(va + off, 0), (pa + off) | flags)
+
+    def set_leaf(self, va, pte):
+        self.q.writeq(self.entry_addr(va, 0), pte)
+
+    def root_value(self):
+        return self.root | R["LUMEN_MMU_ROOT_VALID"]
 
 
 # ---- The device -------------------------------------------------------------------
@@ -435,6 +513,16 @@ class Lumen:
     # device
     def enable(self):
         self.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_ENABLE"])
+
+    def set_root(self, ctx, value):
+        self.q.writeq(self.bar0 + R["LUMEN_MMU_CTX_ROOT_BASE"] + 8 * ctx, value)
+
+    def root(self, ctx):
+        return self.q.readq(self.bar0 + R["LUMEN_MMU_CTX_ROOT_BASE"] + 8 * ctx)
+
+    def perf(self, engine, name):
+        return self.q.readq(self.bar0 + R["LUMEN_PERF_BASE"] +
+                            engine * R["LUMEN_PERF_STRIDE"] + R[name])
 
     def setup_queue(self, q, ring, size, engine=None, enable=True):
         self.qset64(q, "LUMEN_Q_RING_BASE", ring)

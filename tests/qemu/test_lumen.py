@@ -13,12 +13,14 @@ Usage: LUMEN_QEMU=... test_lumen.py [-v] [NAME-SUBSTRING...]
 
 import os
 import random
+import struct
 import sys
 import time
 import traceback
 
-from lumen_qtest import (R, Qemu, Lumen, QTestError, PciFunction,
-                         nop, fence, copy, cmd, sgl, BAR0_ADDR, BAR2_ADDR,
+from lumen_qtest import (R, Qemu, Lumen, QTestError, PciFunction, PageTables,
+                         nop, fence, wait, timestamp, indirect, copy, copy2d,
+                         fill, operator, descriptor, cmd, BAR0_ADDR, BAR2_ADDR,
                          BAR4_ADDR, MSI_ADDR, RAM_SIZE, find_function,
                          PCI_COMMAND_MEMORY, PCI_COMMAND_MASTER)
 
@@ -27,10 +29,10 @@ RING = 0x0020_0000          # queue q's ring at RING + q * 0x10000
 FENCES = 0x0100_0000        # fence targets
 SRC = 0x0200_0000           # copy sources (up to 16 MiB)
 DST = 0x0400_0000           # copy destinations (up to 16 MiB)
-TABLES = 0x0600_0000        # scatter lists
-BIG_TABLES = 0x0700_0000    # scatter lists of the long-running copy
-BIG_SRC = 0x0800_0000       # 16 MiB
-BIG_DST = 0x0A00_0000       # 16 MiB
+TABLES = 0x0600_0000        # device page tables (1 MiB per context)
+IBS = 0x0700_0000           # indirect buffers, descriptors (16 MiB)
+BIG_SRC = 0x0800_0000       # 2 MiB behind the long-running copy's 2^39 bytes
+BIG_DST = 0x0A00_0000       # 2 MiB
 
 MiB = 1 << 20
 DEVMEM_DEFAULT = 256 * MiB
@@ -39,10 +41,8 @@ ERR = {k[len("LUMEN_ERR_"):]: v for k, v in R.items() if k.startswith("LUMEN_ERR
 IDLE = R["LUMEN_Q_STATUS_IDLE"]
 ENABLED = R["LUMEN_Q_STATUS_ENABLED"]
 ERROR = R["LUMEN_Q_STATUS_ERROR"]
-SRC_DEVMEM = R["LUMEN_COPY_SRC_DEVMEM"]
-SRC_SGL = R["LUMEN_COPY_SRC_SGL"]
-DST_DEVMEM = R["LUMEN_COPY_DST_DEVMEM"]
-DST_SGL = R["LUMEN_COPY_DST_SGL"]
+WAITING = R["LUMEN_Q_STATUS_WAITING"]
+DEVMEM = R["LUMEN_CTX0_DEVMEM"]     # context 0: device-memory offset
 
 
 class Failure(Exception):
@@ -107,7 +107,7 @@ def pci_config_identity(qemu, d):
     eq(f.read16(0x00), 0x1234, "vendor ID")
     eq(f.read16(0x02), 0x4C4E, "device ID")
     eq(f.read32(0x08) >> 8, 0x120000, "class code")
-    eq(f.read8(0x08), 0x01, "revision")
+    eq(f.read8(0x08), 0x02, "revision")
     eq(f.read8(0x0E) & 0x7F, 0, "header type")
     eq(f.read8(0x3D), 0, "interrupt pin (MSI-X only)")
     check(f.read16(0x06) & 0x10, "status: capability list")
@@ -147,9 +147,23 @@ def bar_layout_properties(qemu, d):
 @test()
 def identity_registers_default(qemu, d):
     eq(d.reg32("LUMEN_REG_ID"), 0x4C554D4E, "ID")
-    eq(d.reg32("LUMEN_REG_VERSION"), 0x00000001, "VERSION 0.1")
-    eq(d.reg32("LUMEN_REG_CAPS"), 0x1, "CAPS: SGL")
+    eq(d.reg32("LUMEN_REG_VERSION"), 0x00010000, "VERSION 1.0")
+    eq(d.reg32("LUMEN_REG_CAPS"), 0xC, "CAPS: MMU | OPERATORS")
     eq(d.reg32("LUMEN_REG_NUM_CORES"), 4, "NUM_CORES")
+    eq(d.reg32("LUMEN_REG_NUM_ENGINES"), 5, "NUM_ENGINES (4 cores + DMA)")
+    eq(d.reg32("LUMEN_REG_NUM_CONTEXTS"), 64, "NUM_CONTEXTS")
+    eq(d.reg32("LUMEN_REG_FAULT_STATUS"), 0, "FAULT_STATUS at reset")
+    eq(d.reg32("LUMEN_REG_FAULT_INFO"), 0, "FAULT_INFO at reset")
+    eq(d.reg64("LUMEN_REG_FAULT_VA"), 0, "FAULT_VA at reset")
+    for e in range(5):
+        for r in ("LUMEN_PERF_BUSY_NS", "LUMEN_PERF_COMMANDS", "LUMEN_PERF_BYTES",
+                  "LUMEN_PERF_FAULTS"):
+            eq(d.perf(e, r), 0, "engine %d %s at reset" % (e, r))
+    for c in (0, 1, 63):
+        eq(d.root(c), 0, "MMU root %d at reset" % c)
+    for r in ("LUMEN_Q_FAULT_INFO", "LUMEN_Q_CONTEXT"):
+        eq(d.qreg32(15, r), 0, "queue 15 %s at reset" % r)
+    eq(d.qreg64(15, "LUMEN_Q_FAULT_VA"), 0, "queue 15 FAULT_VA at reset")
     eq(d.reg32("LUMEN_REG_NUM_QUEUES"), 16, "NUM_QUEUES")
     eq(d.reg32("LUMEN_REG_NUM_VECTORS"), 17, "NUM_VECTORS")
     eq(d.reg64("LUMEN_REG_DEVMEM_SIZE"), 256 * MiB, "DEVMEM_SIZE")
@@ -165,8 +179,9 @@ def identity_registers_default(qemu, d):
 
 @test(device_args="cores=7,queues=64,mem=4M,fault-injection=on")
 def identity_registers_properties(qemu, d):
-    eq(d.reg32("LUMEN_REG_CAPS"), 0x3, "CAPS: SGL | FAULT_INJECTION")
+    eq(d.reg32("LUMEN_REG_CAPS"), 0xE, "CAPS: MMU | OPERATORS | FAULT_INJECTION")
     eq(d.reg32("LUMEN_REG_NUM_CORES"), 7, "NUM_CORES")
+    eq(d.reg32("LUMEN_REG_NUM_ENGINES"), 8, "NUM_ENGINES")
     eq(d.reg32("LUMEN_REG_NUM_QUEUES"), 64, "NUM_QUEUES")
     eq(d.reg32("LUMEN_REG_NUM_VECTORS"), 65, "NUM_VECTORS")
     eq(d.reg64("LUMEN_REG_DEVMEM_SIZE"), 4 * MiB, "DEVMEM_SIZE")
@@ -212,8 +227,9 @@ def property_validation(qemu, d):
 def scratch_register(qemu, d):
     d.set32("LUMEN_REG_SCRATCH", 0xDEADBEEF)
     eq(d.reg32("LUMEN_REG_SCRATCH"), 0xDEADBEEF, "SCRATCH read back")
-    # A 64-bit read covers SCRATCH and the undefined word after it.
-    eq(qemu.readq(d.bar0 + R["LUMEN_REG_SCRATCH"]), 0xDEADBEEF, "64-bit read of SCRATCH")
+    # A 64-bit read covers SCRATCH and NUM_CONTEXTS after it.
+    eq(qemu.readq(d.bar0 + R["LUMEN_REG_SCRATCH"]), 0x40_DEADBEEF,
+       "64-bit read of SCRATCH and NUM_CONTEXTS")
     d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
     eq(d.reg32("LUMEN_REG_SCRATCH"), 0, "SCRATCH after CONTROL.RESET")
 
@@ -227,9 +243,11 @@ def read_only_registers(qemu, d):
     before = {}
     regs32 = ["LUMEN_REG_ID", "LUMEN_REG_VERSION", "LUMEN_REG_CAPS",
               "LUMEN_REG_NUM_CORES", "LUMEN_REG_NUM_QUEUES",
-              "LUMEN_REG_NUM_VECTORS", "LUMEN_REG_STATUS"]
+              "LUMEN_REG_NUM_VECTORS", "LUMEN_REG_STATUS",
+              "LUMEN_REG_NUM_CONTEXTS", "LUMEN_REG_NUM_ENGINES",
+              "LUMEN_REG_FAULT_INFO"]
     regs64 = ["LUMEN_REG_DEVMEM_SIZE", "LUMEN_REG_ERROR_QUEUES",
-              "LUMEN_REG_TIMESTAMP"]
+              "LUMEN_REG_TIMESTAMP", "LUMEN_REG_FAULT_VA"]
     for r in regs32:
         before[r] = d.reg32(r)
         d.set32(r, 0x12345678)
@@ -242,12 +260,20 @@ def read_only_registers(qemu, d):
     for r in regs64:
         eq(d.reg64(r), before[r], r + " after writes")
     qregs = {"LUMEN_Q_HEAD": 2, "LUMEN_Q_STATUS": ENABLED | IDLE,
-             "LUMEN_Q_ERROR": 0, "LUMEN_Q_ERROR_HEAD": 0}
+             "LUMEN_Q_ERROR": 0, "LUMEN_Q_ERROR_HEAD": 0,
+             "LUMEN_Q_FAULT_INFO": 0, "LUMEN_Q_CONTEXT": 0}
     for r, want in qregs.items():
         d.qset32(0, r, 0xFFFFFFF0)
         eq(d.qreg32(0, r), want, "queue " + r + " after a write")
     d.qset64(0, "LUMEN_Q_COMPLETED", 99)
     eq(d.qreg64(0, "LUMEN_Q_COMPLETED"), 2, "COMPLETED after a write")
+    d.qset64(0, "LUMEN_Q_FAULT_VA", 99)
+    eq(d.qreg64(0, "LUMEN_Q_FAULT_VA"), 0, "Q_FAULT_VA after a write")
+    for e in (0, 4):
+        a = d.bar0 + R["LUMEN_PERF_BASE"] + e * R["LUMEN_PERF_STRIDE"]
+        before = d.perf(e, "LUMEN_PERF_COMMANDS")
+        qemu.writeq(a + R["LUMEN_PERF_COMMANDS"], 0)
+        eq(d.perf(e, "LUMEN_PERF_COMMANDS"), before, "PERF_COMMANDS after a write")
     check("write to read-only register 0x0 ignored" in qemu.log(),
           "write to ID logged as a guest error")
 
@@ -286,15 +312,17 @@ def register_64bit_access(qemu, d):
 
 @test()
 def undefined_registers(qemu, d):
-    offsets = [0x3C, 0x50, 0x800, 0xFFC,
-               R["LUMEN_QUEUE_BASE"] + 0x30,                  # queue 0, past its registers
+    offsets = [0x54, 0x8C, 0x800, 0xFFC,
                R["LUMEN_QUEUE_BASE"] + 16 * R["LUMEN_QUEUE_STRIDE"],  # queue 16 does not exist
-               0x7FFC, 0xE000]
+               0x2200,                                        # past the MMU roots
+               R["LUMEN_PERF_BASE"] + 0x20,                   # engine 0, past its counters
+               R["LUMEN_PERF_BASE"] + 5 * R["LUMEN_PERF_STRIDE"],  # engine 5 does not exist
+               0x4014, 0x7FFC, 0xE000]
     for off in offsets:
         qemu.writel(d.bar0 + off, 0xFFFF_FFFF)
         eq(qemu.readl(d.bar0 + off), 0, "read of undefined offset %#x" % off)
     eq(d.reg32("LUMEN_REG_ID"), 0x4C554D4E, "ID unaffected")
-    check("read of undefined register 0x3c" in qemu.log(),
+    check("read of undefined register 0x54" in qemu.log(),
           "undefined access logged as a guest error")
 
 
@@ -307,7 +335,7 @@ def odd_size_and_unaligned_access(qemu, d):
     # pieces: those narrower than 32 bits are refused, wider ones reach the
     # registers they cover.
     eq(qemu.readl(b + 2), 0, "unaligned 32-bit read (two refused 16-bit pieces)")
-    eq(qemu.readq(b + 4), 0x1_0000_0001, "unaligned 64-bit read = VERSION | CAPS << 32")
+    eq(qemu.readq(b + 4), 0xC_0001_0000, "unaligned 64-bit read = VERSION | CAPS << 32")
     d.set32("LUMEN_REG_SCRATCH", 0x11223344)
     s = b + R["LUMEN_REG_SCRATCH"]
     qemu.writeb(s, 0xFF)
@@ -562,7 +590,7 @@ def queue_disable_and_reenable(qemu, d):
     eq(qemu.readq(FENCES), 3, "runs once enabled")
 
 
-# ==== COPY ====================================================================
+# ==== COPY and FILL in context 0 =============================================
 
 def random_bytes(n, seed):
     return random.Random(seed).randbytes(n)
@@ -576,8 +604,8 @@ def copy_ram_to_devmem_to_ram(qemu, d):
     data = random_bytes(n, 1)
     qemu.memwrite(SRC, data)
     qemu.memset(DST, n + 64, 0)
-    d.submit(0, [copy(DST_DEVMEM, SRC, 0, 0, 0x1235, n),
-                 copy(SRC_DEVMEM, 0, 0x1235, DST, 7, n)])
+    d.submit(0, [copy(SRC, DEVMEM | 0x1235, n),
+                 copy(DEVMEM | 0x1235, DST + 7, n)])
     eq(d.wait_idle(0), ENABLED | IDLE, "status")
     eq(qemu.memread(BAR2_ADDR + 0x1235, n), data, "device memory seen through BAR2")
     got = qemu.memread(DST, n + 64)
@@ -592,8 +620,7 @@ def copy_devmem_to_devmem(qemu, d):
     d.setup_queue(0, ring(0), 16)
     data = random_bytes(100_000, 2)
     qemu.memwrite(BAR2_ADDR + 0x10, data)       # the CPU writes device memory
-    d.submit(0, [copy(SRC_DEVMEM | DST_DEVMEM, 0, 0x10, 0, DEVMEM_DEFAULT - 100_000,
-                      100_000)])
+    d.submit(0, [copy(DEVMEM | 0x10, DEVMEM | (DEVMEM_DEFAULT - 100_000), 100_000)])
     d.wait_idle(0)
     check(qemu.memread(BAR2_ADDR + DEVMEM_DEFAULT - 100_000, 100_000) == data,
           "copy to the last bytes of device memory")
@@ -605,99 +632,55 @@ def copy_ram_to_ram(qemu, d):
     d.setup_queue(0, ring(0), 16)
     data = random_bytes(70_000, 3)
     qemu.memwrite(SRC + 0x40, data)
-    d.submit(0, [copy(0, SRC, 0x40, DST - 0x1000, 0x1000, 70_000)])
+    d.submit(0, [copy(SRC + 0x40, DST, 70_000)])
     d.wait_idle(0)
-    check(qemu.memread(DST, 70_000) == data, "bus -> bus copy with offsets")
+    check(qemu.memread(DST, 70_000) == data, "bus -> bus copy")
 
 
 @test()
-def copy_sgl_source(qemu, d):
+def copy_2d(qemu, d):
     ready(d)
     d.setup_queue(0, ring(0), 16)
-    pieces = [(SRC, 100), (SRC + 5000, 4096), (SRC + 20000, 70000), (SRC + 100_000, 3)]
-    data = random_bytes(110_000, 4)
+    data = random_bytes(100 * 300, 4)
     qemu.memwrite(SRC, data)
-    qemu.memwrite(TABLES, sgl(pieces))
-    whole = b"".join(data[a - SRC:a - SRC + n] for a, n in pieces)
-    count = len(whole) - 50 - 1     # start 50 bytes in, stop 1 byte short
-    d.submit(0, [copy(SRC_SGL | DST_DEVMEM, TABLES, 50, 0, 0, count, src_n=len(pieces))])
+    qemu.memset(DST, 200 * 60, 0xAA)
+    # 50 bytes of each of 60 rows: source pitch 300 from offset 7, dest pitch 200.
+    d.submit(0, [copy2d(SRC + 7, DST, 50, 60, 300, 200)])
     eq(d.wait_idle(0), ENABLED | IDLE, "status")
-    check(qemu.memread(BAR2_ADDR, count) == whole[50:50 + count],
-          "gathered data in device memory")
+    got = qemu.memread(DST, 200 * 60)
+    for r in range(60):
+        eq(got[200 * r:200 * r + 50], data[7 + 300 * r:7 + 300 * r + 50], "row %d" % r)
+        eq(got[200 * r + 50:200 * r + 200], b"\xaa" * 150, "gap after row %d" % r)
 
 
 @test()
-def copy_sgl_destination(qemu, d):
+def fill_pattern(qemu, d):
     ready(d)
     d.setup_queue(0, ring(0), 16)
-    pieces = [(DST + 0x10, 17), (DST + 0x1000, 65536 + 3), (DST + 0x30000, 999)]
-    total = sum(n for _, n in pieces)
-    data = random_bytes(total, 5)
-    qemu.memwrite(BAR2_ADDR + 0x100, data)
-    qemu.memset(DST, 0x40000, 0xAA)
-    qemu.memwrite(TABLES, sgl(pieces))
-    d.submit(0, [copy(SRC_DEVMEM | DST_SGL, 0, 0x100, TABLES, 0, total, dst_n=3)])
+    qemu.memset(DST, 0x30000, 0x55)
+    pattern = 0x0807060504030201
+    n = 0x20000 + 5                 # more than one chunk, odd length
+    d.submit(0, [fill(DST + 3, n, pattern), fill(DEVMEM | 0x100, 13, pattern)])
     eq(d.wait_idle(0), ENABLED | IDLE, "status")
-    mem = qemu.memread(DST, 0x40000)
-    expect = bytearray(b"\xaa" * 0x40000)
-    pos = 0
-    for a, n in pieces:
-        expect[a - DST:a - DST + n] = data[pos:pos + n]
-        pos += n
-    check(mem == bytes(expect), "scattered data, and nothing between the pieces")
+    want = (bytes(range(1, 9)) * (n // 8 + 1))[:n]
+    got = qemu.memread(DST, 0x30000)
+    eq(got[:3], b"\x55" * 3, "bytes before the fill")
+    check(got[3:3 + n] == want, "the pattern repeats from the destination")
+    eq(got[3 + n:3 + n + 16], b"\x55" * 16, "bytes after the fill")
+    eq(qemu.memread(BAR2_ADDR + 0x100, 13), want[:13], "fill of device memory")
 
 
 @test()
-def copy_sgl_both_sides(qemu, d):
+def timestamp_command(qemu, d):
     ready(d)
     d.setup_queue(0, ring(0), 16)
-    src = [(SRC + 0x100, 1000), (SRC + 0x10000, 3000)]
-    dst = [(DST + 0x500, 10), (DST + 0x2000, 2500), (DST + 0x9000, 5000)]
-    data = random_bytes(0x20000, 6)
-    qemu.memwrite(SRC, data)
-    qemu.memset(DST, 0x10000, 0)
-    qemu.memwrite(TABLES, sgl(src))
-    qemu.memwrite(TABLES + 0x100, sgl(dst))
-    s = b"".join(data[a - SRC:a - SRC + n] for a, n in src)
-    count = 3500
-    d.submit(0, [copy(SRC_SGL | DST_SGL, TABLES, 200, TABLES + 0x100, 5, count,
-                      src_n=2, dst_n=3)])
-    eq(d.wait_idle(0), ENABLED | IDLE, "status")
-    payload = s[200:200 + count]
-    expect = bytearray(0x10000)
-    # Destination offset 5: 5 bytes into the first 10-byte piece.
-    layout = [(0x500 + 5, 5), (0x2000, 2500), (0x9000, count - 5 - 2500)]
-    pos = 0
-    for off, n in layout:
-        expect[off:off + n] = payload[pos:pos + n]
-        pos += n
-    check(qemu.memread(DST, 0x10000) == bytes(expect), "SGL -> SGL with offsets")
-
-
-@test()
-def copy_sgl_self_referencing(qemu, d):
-    """Entries that point at the list itself: odd but finite, and correct."""
-    ready(d)
-    d.setup_queue(0, ring(0), 16)
-    n = 4096
-    table = sgl([(TABLES, 16)] * n)
-    qemu.memwrite(TABLES, table)
-    d.submit(0, [copy(SRC_SGL | DST_DEVMEM, TABLES, 0, 0, 0, 16 * n, src_n=n)])
-    eq(d.wait_idle(0), ENABLED | IDLE, "status")
-    eq(qemu.memread(BAR2_ADDR, 16 * n), table[:16] * n, "the first entry, repeated")
-
-
-@test()
-def copy_sgl_max_entries(qemu, d):
-    """An SGL of the maximum length is accepted; unused entries are not read."""
-    ready(d)
-    d.setup_queue(0, ring(0), 16)
-    qemu.memwrite(TABLES, sgl([(SRC, 64)]))
-    qemu.memwrite(SRC, bytes(range(64)))
-    d.submit(0, [copy(SRC_SGL | DST_DEVMEM, TABLES, 0, 0, 0, 64,
-                      src_n=R["LUMEN_SGL_MAX_ENTRIES"])])
-    eq(d.wait_idle(0), ENABLED | IDLE, "status")
-    eq(qemu.memread(BAR2_ADDR, 64), bytes(range(64)), "data")
+    qemu.clock_step(12345)
+    before = d.reg64("LUMEN_REG_TIMESTAMP")
+    qemu.writeq(FENCES, 0)
+    d.submit(0, [timestamp(FENCES)])
+    d.wait_idle(0)
+    # Under qtest the virtual clock stands still between clock_steps.
+    eq(qemu.readq(FENCES), before, "TIMESTAMP stores the TIMESTAMP register")
 
 
 @test(extra_args=["-device", "intel-iommu"])
@@ -707,7 +690,7 @@ def behind_an_iommu(qemu, d):
     d.setup_queue(0, ring(0), 16)
     data = random_bytes(5000, 8)
     qemu.memwrite(SRC, data)
-    d.submit(0, [copy(DST_DEVMEM, SRC, 0, 0, 0, 5000), copy(SRC_DEVMEM, 0, 0, DST, 0, 5000),
+    d.submit(0, [copy(SRC, DEVMEM, 5000), copy(DEVMEM, DST, 5000),
                  fence(FENCES, 77, irq=True)])
     eq(d.wait_idle(0), ENABLED | IDLE, "status")
     check(qemu.memread(DST, 5000) == data, "data through device memory")
@@ -763,12 +746,16 @@ def bad_command_test(name, bad, code, prepare=None, device_args=""):
     test(device_args=device_args)(body)
 
 
-OP_COPY = R["LUMEN_OP_COPY"]
 MAX = R["LUMEN_COPY_MAX_SIZE"]
 U64 = 2**64 - 1
+IB_MAX = R["LUMEN_IB_MAX_SIZE"]
+OP_GEMM = R["LUMEN_OP_GEMM"]
 
 bad_command_test("bad_opcode", cmd(0x7F), ERR["BAD_OPCODE"])
 bad_command_test("bad_opcode_ff", cmd(0xFF), ERR["BAD_OPCODE"])
+bad_command_test("bad_opcode_gap_05", cmd(0x05), ERR["BAD_OPCODE"])
+bad_command_test("bad_opcode_gap_12", cmd(0x12), ERR["BAD_OPCODE"])
+bad_command_test("bad_opcode_after_operators", cmd(0x27), ERR["BAD_OPCODE"])
 bad_command_test("reserved_header_byte2", cmd(0, header_reserved=0x01), ERR["BAD_CMD"])
 bad_command_test("reserved_header_byte7", cmd(0, header_reserved=0x01 << 40), ERR["BAD_CMD"])
 bad_command_test("nop_with_flags", cmd(0, flags=1), ERR["BAD_CMD"])
@@ -776,68 +763,64 @@ bad_command_test("nop_with_argument", cmd(0, args=[0, 0, 0, 0, 0, 0, 1]), ERR["B
 bad_command_test("fence_unknown_flag", cmd(1, flags=2, args=[FENCES, 1]), ERR["BAD_CMD"])
 bad_command_test("fence_unused_argument", cmd(1, args=[FENCES, 1, 1]), ERR["BAD_CMD"])
 bad_command_test("fence_misaligned", fence(FENCES + 4, 1), ERR["ALIGN"])
-bad_command_test("copy_unknown_flag", copy(0x10, SRC, 0, DST, 0, 8), ERR["BAD_CMD"])
-bad_command_test("copy_src_devmem_and_sgl", copy(SRC_DEVMEM | SRC_SGL, 0, 0, DST, 0, 8, src_n=1),
+bad_command_test("wait_misaligned", wait(FENCES + 4, 0), ERR["ALIGN"])
+bad_command_test("wait_with_flags", cmd(R["LUMEN_OP_WAIT"], flags=1, args=[FENCES, 0]),
                  ERR["BAD_CMD"])
-bad_command_test("copy_dst_devmem_and_sgl", copy(DST_DEVMEM | DST_SGL, SRC, 0, 0, 0, 8, dst_n=1),
+bad_command_test("wait_unused_argument", cmd(R["LUMEN_OP_WAIT"], args=[FENCES, 0, 0, 1]),
                  ERR["BAD_CMD"])
-bad_command_test("copy_zero_bytes", copy(0, SRC, 0, DST, 0, 0), ERR["BAD_CMD"])
-bad_command_test("copy_too_large", copy(SRC_DEVMEM | DST_DEVMEM, 0, 0, 0, 0, MAX + 1),
+bad_command_test("timestamp_misaligned", timestamp(FENCES + 1), ERR["ALIGN"])
+bad_command_test("timestamp_unused_argument", cmd(R["LUMEN_OP_TIMESTAMP"], args=[FENCES, 1]),
                  ERR["BAD_CMD"])
-bad_command_test("copy_sgl_count_without_sgl", copy(0, SRC, 0, DST, 0, 8, src_n=1), ERR["BAD_CMD"])
-bad_command_test("copy_devmem_address_not_zero", copy(SRC_DEVMEM, 0x1000, 0, DST, 0, 8),
+bad_command_test("copy_unknown_flag", cmd(R["LUMEN_OP_COPY"], flags=2, args=[SRC, DST, 8]),
                  ERR["BAD_CMD"])
-bad_command_test("devmem_offset_at_end", copy(SRC_DEVMEM, 0, DEVMEM_DEFAULT, DST, 0, 1),
+bad_command_test("copy_unused_argument", cmd(R["LUMEN_OP_COPY"], args=[SRC, DST, 8, 1]),
+                 ERR["BAD_CMD"])
+bad_command_test("copy_zero_bytes", copy(SRC, DST, 0), ERR["BAD_CMD"])
+bad_command_test("copy_too_large", copy(DEVMEM, DEVMEM, MAX + 1), ERR["BAD_CMD"])
+bad_command_test("copy2d_zero_width", copy2d(SRC, DST, 0, 4, 16, 16), ERR["BAD_CMD"])
+bad_command_test("copy2d_zero_height", copy2d(SRC, DST, 4, 0, 16, 16), ERR["BAD_CMD"])
+bad_command_test("copy2d_pitch_below_width", copy2d(SRC, DST, 32, 2, 16, 32), ERR["BAD_CMD"])
+bad_command_test("copy2d_too_large", copy2d(SRC, DST, 1 << 21, 1 << 20, 1 << 21, 1 << 21),
+                 ERR["BAD_CMD"])
+bad_command_test("copy2d_extent_overflows", copy2d(SRC, DST, 8, 1 << 20, U64 >> 4, 8),
+                 ERR["BAD_CMD"])
+bad_command_test("fill_zero_bytes", fill(DST, 0, 1), ERR["BAD_CMD"])
+bad_command_test("fill_too_large", fill(DST, MAX + 1, 1), ERR["BAD_CMD"])
+bad_command_test("fill_unused_argument", cmd(R["LUMEN_OP_FILL"], args=[DST, 8, 1, 1]),
+                 ERR["BAD_CMD"])
+bad_command_test("indirect_size_zero", indirect(IBS, 0, 0), ERR["BAD_CMD"])
+bad_command_test("indirect_size_not_commands", indirect(IBS, 100, 0), ERR["BAD_CMD"])
+bad_command_test("indirect_size_too_big", indirect(IBS, IB_MAX + 64, 0), ERR["BAD_CMD"])
+bad_command_test("indirect_no_such_context", indirect(IBS, 64, 64), ERR["BAD_CMD"])
+bad_command_test("indirect_misaligned", indirect(IBS + 8, 64, 0), ERR["ALIGN"])
+bad_command_test("operator_unused_argument", cmd(OP_GEMM, args=[IBS, 1]), ERR["BAD_CMD"])
+bad_command_test("operator_descriptor_misaligned", operator(OP_GEMM, IBS + 4), ERR["ALIGN"])
+bad_command_test("operator_zero_descriptor", operator(OP_GEMM, IBS), ERR["BAD_DESC"],
+                 prepare=lambda qemu, d: qemu.memset(IBS, 128, 0))
+bad_command_test("devmem_offset_at_end", copy(DEVMEM | DEVMEM_DEFAULT, DST, 1),
                  ERR["DEVMEM_RANGE"])
-bad_command_test("devmem_range_past_end", copy(DST_DEVMEM, SRC, 0, 0, DEVMEM_DEFAULT - 1, 2),
+bad_command_test("devmem_range_past_end", copy(SRC, DEVMEM | (DEVMEM_DEFAULT - 1), 2),
                  ERR["DEVMEM_RANGE"])
-bad_command_test("devmem_offset_overflows", copy(SRC_DEVMEM, 0, U64, DST, 0, 2),
-                 ERR["DEVMEM_RANGE"])
-bad_command_test("devmem_small_device", copy(DST_DEVMEM, SRC, 0, 0, 0x100000 - 8, 16),
+bad_command_test("devmem_offset_huge", copy(DEVMEM | (U64 >> 1), DST, 2), ERR["DEVMEM_RANGE"])
+bad_command_test("devmem_small_device", copy(SRC, DEVMEM | (0x100000 - 8), 16),
                  ERR["DEVMEM_RANGE"], device_args="mem=1M")
-bad_command_test("bus_range_wraps", copy(0, 0xFFFF_FFFF_FFFF_F000, 0, DST, 0, 0x2000),
-                 ERR["DMA"])
-bad_command_test("bus_address_plus_offset_wraps", copy(0, 0xFFFF_FFFF_FFFF_FF00, 0x200, DST, 0, 8),
+bad_command_test("bus_range_reaches_devmem_form", copy(0x7FFF_FFFF_FFFF_F000, DST, 0x2000),
                  ERR["DMA"])
 bad_command_test("dma_to_nothing", fence(0x40_0000_0000, 1), ERR["DMA"])
-bad_command_test("dma_from_nothing", copy(0, 0x40_0000_0000, 0, DST, 0, 8), ERR["DMA"])
+bad_command_test("dma_from_nothing", copy(0x40_0000_0000, DST, 8), ERR["DMA"])
 bad_command_test("dma_write_to_rom", fence(0xFFFF_FFF0, 1), ERR["DMA"])
 bad_command_test("dma_write_to_msi_window", fence(0xFEE0_0000, 0x4041), ERR["DMA"])
-bad_command_test("dma_read_from_msi_window", copy(0, 0xFEE0_0000, 0, DST, 0, 4), ERR["DMA"])
-bad_command_test("dma_read_from_ioapic", copy(0, 0xFEC0_0000, 0, DST, 0, 4), ERR["DMA"])
+bad_command_test("dma_read_from_msi_window", copy(0xFEE0_0000, DST, 4), ERR["DMA"])
+bad_command_test("dma_read_from_ioapic", copy(0xFEC0_0000, DST, 4), ERR["DMA"])
 bad_command_test("dma_into_own_bar0", fence(BAR0_ADDR + R["LUMEN_REG_SCRATCH"], 0x77), ERR["DMA"])
 bad_command_test("dma_into_own_doorbell", fence(BAR4_ADDR, 1), ERR["DMA"])
-bad_command_test("dma_into_own_devmem", copy(0, SRC, 0, BAR2_ADDR, 0, 64), ERR["DMA"])
-bad_command_test("dma_from_own_bar0", copy(0, BAR0_ADDR, 0, DST, 0, 8), ERR["DMA"])
-bad_command_test("dma_range_reaching_own_bar", copy(0, SRC, 0, BAR2_ADDR - 0x1000, 0, 0x2000),
-                 ERR["DMA"])
-bad_command_test("sgl_misaligned", copy(SRC_SGL, TABLES + 8, 0, DST, 0, 8, src_n=1), ERR["ALIGN"])
-bad_command_test("sgl_zero_entries", copy(SRC_SGL, TABLES, 0, DST, 0, 8, src_n=0), ERR["SGL"])
-bad_command_test("sgl_too_many_entries",
-                 copy(SRC_SGL, TABLES, 0, DST, 0, 8, src_n=R["LUMEN_SGL_MAX_ENTRIES"] + 1),
-                 ERR["SGL"])
-bad_command_test("sgl_table_wraps", copy(DST_SGL, SRC, 0, 0xFFFF_FFFF_FFFF_FFF0, 0, 8, dst_n=2),
-                 ERR["SGL"])
-
-
-def _table(entries, at=TABLES):
-    def prepare(qemu, d):
-        qemu.memwrite(at, sgl(entries))
-    return prepare
-
-
-bad_command_test("sgl_zero_length_entry", copy(SRC_SGL, TABLES, 0, DST, 0, 8, src_n=2),
-                 ERR["SGL"], prepare=_table([(SRC, 0), (SRC, 8)]))
-bad_command_test("sgl_shorter_than_copy", copy(SRC_SGL, TABLES, 0, DST, 0, 100, src_n=2),
-                 ERR["SGL"], prepare=_table([(SRC, 40), (SRC, 40)]))
-bad_command_test("sgl_offset_past_end", copy(SRC_SGL, TABLES, 80, DST, 0, 1, src_n=2),
-                 ERR["SGL"], prepare=_table([(SRC, 40), (SRC, 40)]))
-bad_command_test("sgl_entry_wraps", copy(DST_SGL, SRC, 0, TABLES, 0, 8, dst_n=1),
-                 ERR["SGL"], prepare=_table([(0xFFFF_FFFF_FFFF_FFFC, 8)]))
-bad_command_test("sgl_entry_into_own_bar", copy(DST_SGL, SRC, 0, TABLES, 0, 8, dst_n=1),
-                 ERR["DMA"], prepare=_table([(BAR0_ADDR, 8)]))
-bad_command_test("sgl_table_in_own_bar", copy(SRC_SGL, BAR2_ADDR, 0, DST, 0, 8, src_n=1),
-                 ERR["DMA"])
+bad_command_test("dma_into_own_devmem", copy(SRC, BAR2_ADDR, 64), ERR["DMA"])
+bad_command_test("dma_from_own_bar0", copy(BAR0_ADDR, DST, 8), ERR["DMA"])
+bad_command_test("dma_range_reaching_own_bar", copy(SRC, BAR2_ADDR - 0x1000, 0x2000), ERR["DMA"])
+bad_command_test("wait_on_nothing", wait(0x40_0000_0000, 1), ERR["DMA"])
+bad_command_test("wait_on_ioapic", wait(0xFEC0_0000, 1), ERR["DMA"])
+bad_command_test("wait_on_own_bar0", wait(BAR0_ADDR + R["LUMEN_REG_SCRATCH"], 1), ERR["DMA"])
+bad_command_test("indirect_buffer_in_own_bar", indirect(BAR0_ADDR, 64, 0), ERR["DMA"])
 
 
 @test()
@@ -852,7 +835,7 @@ def dma_refusals_leave_device_untouched(qemu, d):
     eq(d.reg32("LUMEN_REG_SCRATCH"), 0x5A5A5A5A, "SCRATCH not written by DMA")
     recover(qemu, d, VICTIM)
     qemu.memwrite(SRC, b"\x22" * 64)
-    d.submit(VICTIM, [copy(0, SRC, 0, BAR2_ADDR, 0, 64)])
+    d.submit(VICTIM, [copy(SRC, BAR2_ADDR, 64)])
     expect_error(qemu, d, VICTIM, ERR["DMA"], head=1)
     eq(qemu.memread(BAR2_ADDR, 64), b"\x11" * 64, "device memory not written by DMA")
     d.qset32(VICTIM, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
@@ -938,6 +921,962 @@ def bus_master_disabled(qemu, d):
     recover(qemu, d, VICTIM)
 
 
+# ==== Device MMU: contexts, indirect buffers, faults, TLB =====================
+
+VA_BASE = 0x12_3400_0000        # where the tests map things in a context
+PAGE = 4096
+FAULT = {k[len("LUMEN_FAULT_"):]: v for k, v in R.items()
+         if k.startswith("LUMEN_FAULT_") and k not in
+         ("LUMEN_FAULT_VALID", "LUMEN_FAULT_INFO_WRITE")}
+
+
+def context(qemu, d, ctx):
+    """Fresh page tables for context @ctx (1..14), installed as its root."""
+    pt = PageTables(qemu, TABLES + ctx * 0x100000, 0x100000)
+    d.set_root(ctx, pt.root_value())
+    return pt
+
+
+def put_ib(qemu, pt, va, pa, cmds):
+    """Write commands at bus address @pa and map them read-only at @va."""
+    data = b"".join(cmds)
+    qemu.memwrite(pa, data)
+    pt.map(va, pa, (len(data) + PAGE - 1) // PAGE * PAGE, writable=False)
+    return len(data)
+
+
+def fault_info(reason, write, ctx, queue):
+    return reason | (R["LUMEN_FAULT_INFO_WRITE"] if write else 0) | ctx << 16 | queue << 24
+
+
+@test()
+def mmu_root_registers(qemu, d):
+    eq(d.root(0), 0, "context 0 root")
+    d.set_root(0, TABLES | 1)
+    eq(d.root(0), 0, "context 0 root ignores writes")
+    d.set_root(5, 0x1234_5000 | 1)
+    eq(d.root(5), 0x1234_5001, "context 5 root")
+    a = d.bar0 + R["LUMEN_MMU_CTX_ROOT_BASE"] + 8 * 63
+    qemu.writel(a + 4, 0x000F_FFFF)
+    qemu.writel(a, 0xFFFF_F001)
+    eq(d.root(63), 0x000F_FFFF_FFFF_F001, "context 63 root written as halves")
+    for bad in (0x1234_5002, 0x1234_5801, 1 << 52 | 1, 1 << 63):
+        d.set_root(5, bad)
+        eq(d.root(5), 0x1234_5001, "root %#x refused" % bad)
+    d.set32("LUMEN_REG_MMU_INVALIDATE", 5)
+    d.set32("LUMEN_REG_MMU_INVALIDATE", R["LUMEN_MMU_INVALIDATE_ALL"])
+    d.set32("LUMEN_REG_MMU_INVALIDATE", 64)              # no such context
+    eq(d.reg32("LUMEN_REG_MMU_INVALIDATE"), 0, "MMU_INVALIDATE reads 0")
+    check("MMU_INVALIDATE of 0x40" in qemu.log(), "bad invalidation logged")
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    eq(d.root(5), 0, "root after CONTROL.RESET")
+    eq(d.root(63), 0, "root 63 after CONTROL.RESET")
+
+
+@test()
+def indirect_in_context(qemu, d):
+    """A ring-level INDIRECT runs COPY, FILL, FENCE and TIMESTAMP in context
+    3 through page tables written by the test; physical pages scattered."""
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    pt = context(qemu, d, 3)
+    va_ib, va_src, va_dst = VA_BASE, VA_BASE + 0x10000, VA_BASE + 0x20000
+    va_dm, va_f = VA_BASE + 0x30000, VA_BASE + 0x40000
+    src_pages, dst_pages = [2, 0, 1], [1, 2, 0]
+    data = random_bytes(3 * PAGE, 11)
+    for i, p in enumerate(src_pages):
+        pt.map(va_src + i * PAGE, SRC + p * PAGE, PAGE, writable=False)
+        qemu.memwrite(SRC + p * PAGE, data[i * PAGE:(i + 1) * PAGE])
+    for i, p in enumerate(dst_pages):
+        pt.map(va_dst + i * PAGE, DST + p * PAGE, PAGE)
+    qemu.memset(DST, 3 * PAGE, 0xCC)
+    pt.map(va_dm, 0x5000, 2 * PAGE, devmem=True)
+    pt.map(va_f, FENCES + 0x1000, PAGE)
+    qemu.memset(BAR2_ADDR + 0x5000, 2 * PAGE, 0)
+    qemu.clock_step(999)
+    ts = d.reg64("LUMEN_REG_TIMESTAMP")
+    pattern = 0x1122334455667788
+    size = put_ib(qemu, pt, va_ib, IBS, [
+        copy(va_src + 100, va_dst + 50, 3 * PAGE - 200),
+        fill(va_dm + 8, 100, pattern),
+        copy(va_src, va_dm + PAGE - 32, 64),          # crosses into the next devmem page
+        timestamp(va_f),
+        fence(va_f + 8, 0x1234),
+    ])
+    d.submit(0, [indirect(va_ib, size, 3), fence(FENCES, 7)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "status")
+    eq(d.qreg64(0, "LUMEN_Q_COMPLETED"), 2, "COMPLETED (IB contents are one entry)")
+    eq(qemu.readq(FENCES), 7, "the ring fence after the IB")
+    dst = qemu.memread(DST, 3 * PAGE)
+    virt = b"".join(dst[p * PAGE:(p + 1) * PAGE] for p in dst_pages)
+    eq(virt[:50], b"\xcc" * 50, "bytes before the copy")
+    check(virt[50:50 + 3 * PAGE - 200] == data[100:3 * PAGE - 100],
+          "copy between scattered pages, in VA order")
+    eq(virt[50 + 3 * PAGE - 200:], b"\xcc" * 150, "bytes after the copy")
+    want = (pattern.to_bytes(8, "little") * 13)[:100]
+    eq(qemu.memread(BAR2_ADDR + 0x5008, 100), want, "FILL through a DEVMEM PTE")
+    eq(qemu.memread(BAR2_ADDR + 0x5000 + PAGE - 32, 64), data[:64],
+       "COPY across two DEVMEM pages")
+    eq(qemu.readq(FENCES + 0x1000), ts, "TIMESTAMP through the MMU")
+    eq(qemu.readq(FENCES + 0x1008), 0x1234, "FENCE through the MMU")
+    eq(d.qreg32(0, "LUMEN_Q_CONTEXT"), 0, "Q_CONTEXT after the IB")
+
+
+@test()
+def indirect_nested(qemu, d):
+    """An IB calls another (context 0 in the call = stay in the context);
+    a context number in a nested call is refused."""
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    d.setup_queue(1, ring(1), 16)
+    pt = context(qemu, d, 2)
+    pt.map(VA_BASE + 0x40000, FENCES + 0x2000, PAGE)
+    inner = put_ib(qemu, pt, VA_BASE + 0x10000, IBS + 0x10000,
+                   [fence(VA_BASE + 0x40000, 0x77), nop()])
+    outer = put_ib(qemu, pt, VA_BASE, IBS, [nop(), indirect(VA_BASE + 0x10000, inner, 0),
+                                            fence(VA_BASE + 0x40008, 0x88)])
+    d.submit(0, [indirect(VA_BASE, outer, 2)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "status")
+    eq(qemu.readq(FENCES + 0x2000), 0x77, "inner IB ran")
+    eq(qemu.readq(FENCES + 0x2008), 0x88, "outer IB resumed after it")
+    bad = put_ib(qemu, pt, VA_BASE + 0x20000, IBS + 0x20000,
+                 [indirect(VA_BASE + 0x10000, inner, 2)])
+    d.submit(1, [indirect(VA_BASE + 0x20000, bad, 2)])
+    expect_error(qemu, d, 1, ERR["BAD_CMD"], head=0, completed=0)
+    eq(d.qreg32(1, "LUMEN_Q_CONTEXT"), 2, "Q_CONTEXT names the failing IB's context")
+
+
+@test()
+def indirect_nesting_limit(qemu, d):
+    """An IB that calls itself stops at the nesting limit, in bounded time."""
+    ready(d)
+    d.setup_queue(VICTIM, ring(VICTIM), 16)
+    d.setup_queue(BYSTANDER, ring(BYSTANDER), 16)
+    pt = context(qemu, d, 2)
+    size = put_ib(qemu, pt, VA_BASE, IBS, [nop(), indirect(VA_BASE, 128, 0)])
+    d.submit(VICTIM, [indirect(VA_BASE, size, 2)])
+    expect_error(qemu, d, VICTIM, ERR["IB_LIMIT"], head=0, completed=0)
+    run_fence(d, BYSTANDER, 3)
+
+
+FAULT_PAGE = VA_BASE + 0x400000     # its own level-0 table
+FAULT_VA = FAULT_PAGE + 0x10
+
+
+def fault_test(name, reason, write, prepare, device_args=""):
+    """@prepare(qemu, d, pt) returns the IB commands; the IB runs in context
+    2 on queue VICTIM and must fault with @reason at FAULT_VA."""
+    def body(qemu, d):
+        ready(d)
+        d.setup_queue(BYSTANDER, ring(BYSTANDER), 16, engine=1)
+        d.setup_queue(VICTIM, ring(VICTIM), 16, engine=2)
+        ok = context(qemu, d, 1)
+        ok.map(VA_BASE, FENCES + 0x3000, PAGE)
+        pt = context(qemu, d, 2)
+        pt.map(VA_BASE + 0x40000, FENCES + 0x2000, PAGE)
+        cmds = [fence(VA_BASE + 0x40000, 1)] + prepare(qemu, d, pt) + [fence(VA_BASE + 0x40008, 2)]
+        size = put_ib(qemu, pt, VA_BASE, IBS, cmds)
+        d.submit(VICTIM, [nop(), indirect(VA_BASE, size, 2), fence(FENCES, 9)])
+        d.submit(BYSTANDER, [indirect(VA_BASE, 64, 1)], ring_doorbell=False)
+        ok_ib = put_ib(qemu, ok, VA_BASE + 0x10000, IBS + 0x10000, [fence(VA_BASE, 0xB)])
+        d.tails[BYSTANDER] = 0
+        d.submit(BYSTANDER, [indirect(VA_BASE + 0x10000, ok_ib, 1)])
+        expect_error(qemu, d, VICTIM, ERR["MMU_FAULT"], head=1, completed=1)
+        info = fault_info(reason, write, 2, VICTIM)
+        va = FAULT_VA
+        eq(d.qreg64(VICTIM, "LUMEN_Q_FAULT_VA"), va, "Q_FAULT_VA")
+        eq(d.qreg32(VICTIM, "LUMEN_Q_FAULT_INFO"), info, "Q_FAULT_INFO")
+        eq(d.qreg32(VICTIM, "LUMEN_Q_CONTEXT"), 2, "Q_CONTEXT")
+        eq(d.reg32("LUMEN_REG_FAULT_STATUS"), R["LUMEN_FAULT_VALID"], "FAULT_STATUS")
+        eq(d.reg32("LUMEN_REG_FAULT_INFO"), info, "FAULT_INFO")
+        eq(d.reg64("LUMEN_REG_FAULT_VA"), va, "FAULT_VA")
+        eq(qemu.readq(FENCES + 0x2000), 1, "the IB's commands before the fault ran")
+        eq(qemu.readq(FENCES + 0x2008), 0, "the IB's commands after the fault did not")
+        eq(qemu.readq(FENCES), 0, "the ring entry after the IB did not run")
+        eq(d.perf(2, "LUMEN_PERF_FAULTS"), 1, "PERF_FAULTS of the victim's engine")
+        eq(d.perf(1, "LUMEN_PERF_FAULTS"), 0, "PERF_FAULTS of the bystander's engine")
+        d.wait_idle(BYSTANDER)
+        eq(d.qreg32(BYSTANDER, "LUMEN_Q_ERROR"), 0, "bystander (context 1) unaffected")
+        eq(qemu.readq(FENCES + 0x3000), 0xB, "bystander's IB ran")
+        d.set32("LUMEN_REG_FAULT_STATUS", R["LUMEN_FAULT_VALID"])
+        eq(d.reg32("LUMEN_REG_FAULT_STATUS"), 0, "FAULT_STATUS after write-1-to-clear")
+        d.qset32(VICTIM, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+        eq(d.qreg64(VICTIM, "LUMEN_Q_FAULT_VA"), 0, "Q_FAULT_VA after queue RESET")
+        eq(d.qreg32(VICTIM, "LUMEN_Q_FAULT_INFO"), 0, "Q_FAULT_INFO after queue RESET")
+        eq(d.qreg32(VICTIM, "LUMEN_Q_CONTEXT"), 0, "Q_CONTEXT after queue RESET")
+    body.__name__ = name
+    test(device_args=device_args)(body)
+
+
+fault_test("fault_not_present_write", FAULT["NOT_PRESENT"], True,
+           lambda qemu, d, pt: [fence(FAULT_VA, 1)])
+fault_test("fault_not_present_read", FAULT["NOT_PRESENT"], False,
+           lambda qemu, d, pt: [copy(FAULT_VA, VA_BASE + 0x40010, 8)])
+
+
+def _read_only(qemu, d, pt):
+    pt.map(FAULT_PAGE, DST, PAGE, writable=False)
+    return [fence(FAULT_VA, 1)]
+
+
+def _devmem_beyond(qemu, d, pt):
+    pt.map(FAULT_PAGE, 0x100000, PAGE, devmem=True)     # mem=1M: just past the end
+    return [fill(FAULT_VA, 8, 1)]
+
+
+def _bad_pte(qemu, d, pt):
+    pt.set_leaf(FAULT_PAGE, DST | R["LUMEN_PTE_VALID"] | 1 << 5)
+    return [copy(FAULT_VA, VA_BASE + 0x40010, 8)]
+
+
+def _bad_table_entry(qemu, d, pt):
+    pt.map(FAULT_PAGE, DST, PAGE)
+    l1 = pt.entry_addr(FAULT_PAGE, 1)
+    qemu.writeq(l1, qemu.readq(l1) | R["LUMEN_PTE_WRITABLE"])    # only leaves may
+    return [fence(FAULT_VA, 1)]
+
+
+fault_test("fault_read_only", FAULT["READ_ONLY"], True, _read_only)
+fault_test("fault_devmem_beyond_end", FAULT["DEVMEM_RANGE"], True, _devmem_beyond,
+           device_args="mem=1M")
+fault_test("fault_reserved_pte_bit", FAULT["BAD_PTE"], False, _bad_pte)
+fault_test("fault_writable_table_entry", FAULT["BAD_PTE"], True, _bad_table_entry)
+
+
+@test()
+def fault_va_range_and_bad_context(qemu, d):
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    d.setup_queue(1, ring(1), 16)
+    pt = context(qemu, d, 4)
+    size = put_ib(qemu, pt, VA_BASE, IBS, [fence(1 << 48, 1)])
+    d.submit(0, [indirect(VA_BASE, size, 4)])
+    st = d.wait_idle(0)
+    eq(d.qreg32(0, "LUMEN_Q_ERROR"), ERR["MMU_FAULT"], "VA beyond 2^48: ERROR")
+    eq(d.qreg32(0, "LUMEN_Q_FAULT_INFO"), fault_info(FAULT["VA_RANGE"], True, 4, 0),
+       "VA beyond 2^48: FAULT_INFO")
+    eq(d.qreg64(0, "LUMEN_Q_FAULT_VA"), 1 << 48, "VA beyond 2^48: FAULT_VA")
+    # Context 9 has no root: its IB cannot even be fetched.
+    d.submit(1, [indirect(VA_BASE, 64, 9)])
+    d.wait_idle(1)
+    eq(d.qreg32(1, "LUMEN_Q_ERROR"), ERR["MMU_FAULT"], "no root: ERROR")
+    eq(d.qreg32(1, "LUMEN_Q_FAULT_INFO"), fault_info(FAULT["BAD_CONTEXT"], False, 9, 1),
+       "no root: FAULT_INFO")
+    eq(d.qreg64(1, "LUMEN_Q_FAULT_VA"), VA_BASE, "no root: FAULT_VA")
+    # Only the first fault is latched globally.
+    eq(d.reg32("LUMEN_REG_FAULT_INFO"), fault_info(FAULT["VA_RANGE"], True, 4, 0),
+       "global FAULT_INFO keeps the first fault")
+    d.set32("LUMEN_REG_FAULT_STATUS", 1)
+    d.qset32(1, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    d.setup_queue(1, ring(1), 16)
+    d.submit(1, [indirect(VA_BASE, 64, 9)])
+    d.wait_idle(1)
+    eq(d.reg32("LUMEN_REG_FAULT_INFO"), fault_info(FAULT["BAD_CONTEXT"], False, 9, 1),
+       "global FAULT_INFO latches again once cleared")
+
+
+@test()
+def page_tables_in_device_registers(qemu, d):
+    """A root or table pointing at device registers is never dispatched to:
+    the walk fails with BAD_PTE."""
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    d.set_root(3, 0xFEC0_0000 | 1)
+    d.submit(0, [indirect(VA_BASE, 64, 3)])
+    d.wait_idle(0)
+    eq(d.qreg32(0, "LUMEN_Q_ERROR"), ERR["MMU_FAULT"], "ERROR")
+    eq(d.qreg32(0, "LUMEN_Q_FAULT_INFO"), fault_info(FAULT["BAD_PTE"], False, 3, 0),
+       "FAULT_INFO")
+    d.set_root(3, BAR0_ADDR | 1)
+    d.set_root(4, (BAR2_ADDR + 0x1000) | 1)
+    for q, ctx in ((1, 3), (2, 4)):
+        d.setup_queue(q, ring(q), 16)
+        d.submit(q, [indirect(VA_BASE, 64, ctx)])
+        d.wait_idle(q)
+        eq(d.qreg32(q, "LUMEN_Q_FAULT_INFO"), fault_info(FAULT["BAD_PTE"], False, ctx, q),
+           "tables in our own BAR%d" % (0 if ctx == 3 else 2))
+
+
+@test()
+def tlb_invalidation(qemu, d):
+    """Changing a valid PTE takes effect only after MMU_INVALIDATE; filling an
+    invalid one needs no invalidation."""
+    ready(d)
+    d.setup_queue(0, ring(0), 64)
+    pt = context(qemu, d, 6)
+    # Consecutive pages: the IB, the source, the destination.
+    va_src, va_dst = VA_BASE + PAGE, VA_BASE + 2 * PAGE
+    size = put_ib(qemu, pt, VA_BASE, IBS, [copy(va_src, va_dst, 8)])
+    pt.map(va_dst, DST, PAGE)
+    for i, v in enumerate((0x1111, 0x2222, 0x3333, 0x4444)):
+        qemu.writeq(SRC + i * PAGE, v)
+
+    def run(want, what):
+        qemu.writeq(DST, 0)
+        d.submit(0, [indirect(VA_BASE, size, 6)])
+        eq(d.wait_idle(0), ENABLED | IDLE, what + ": status")
+        eq(qemu.readq(DST), want, what)
+
+    pt.map(va_src, SRC, PAGE, writable=False)
+    run(0x1111, "first translation")
+    pt.map(va_src, SRC + PAGE, PAGE, writable=False)
+    run(0x1111, "changed PTE, not invalidated: the TLB still has the old page")
+    d.set32("LUMEN_REG_MMU_INVALIDATE", 5)
+    run(0x1111, "invalidating another context changes nothing")
+    d.set32("LUMEN_REG_MMU_INVALIDATE", 6)
+    run(0x2222, "after MMU_INVALIDATE of the context")
+    pt.map(va_src, SRC + 2 * PAGE, PAGE, writable=False)
+    d.set32("LUMEN_REG_MMU_INVALIDATE", R["LUMEN_MMU_INVALIDATE_ALL"])
+    run(0x3333, "after MMU_INVALIDATE_ALL")
+    # A root change, invalidated: a whole new table tree.
+    pt2 = context(qemu, d, 7)
+    put_ib(qemu, pt2, VA_BASE, IBS, [copy(va_src, va_dst, 8)])
+    pt2.map(va_dst, DST, PAGE)
+    pt2.map(va_src, SRC + 3 * PAGE, PAGE, writable=False)
+    d.set_root(6, pt2.root_value())
+    d.set32("LUMEN_REG_MMU_INVALIDATE", 6)
+    run(0x4444, "after a new root and its invalidation")
+    # Unmapped, then mapped without invalidation: faults are never cached.
+    va_new = VA_BASE + 3 * PAGE
+    size2 = put_ib(qemu, pt2, VA_BASE + 8 * PAGE, IBS + 0x8000, [copy(va_new, va_dst, 8)])
+    d.submit(0, [indirect(VA_BASE + 8 * PAGE, size2, 6)])
+    d.wait_idle(0)
+    eq(d.qreg32(0, "LUMEN_Q_ERROR"), ERR["MMU_FAULT"], "unmapped page faults")
+    pt2.map(va_new, SRC, PAGE, writable=False)
+    d.qset32(0, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    d.setup_queue(0, ring(0), 64)
+    qemu.writeq(DST, 0)
+    d.submit(0, [indirect(VA_BASE + 8 * PAGE, size2, 6)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "filled PTE, no invalidation: status")
+    eq(qemu.readq(DST), 0x1111, "a newly filled PTE is used at once")
+
+
+@test()
+def fairness_and_command_budget(qemu, d):
+    """A ring entry whose IBs run ~1M commands shares its engine with
+    another queue, and one more command than the budget stops it."""
+    ready(d)
+    d.setup_queue(0, ring(0), 16, engine=1)
+    d.setup_queue(1, ring(1), 16, engine=1)
+    d.setup_queue(2, ring(2), 16, engine=2)
+    pt = context(qemu, d, 1)
+    nops = R["LUMEN_IB_MAX_SIZE"]
+    qemu.memset(IBS, nops, 0)                                   # 65536 NOPs
+    pt.map(VA_BASE, IBS, nops, writable=False)
+    calls = R["LUMEN_IB_MAX_COMMANDS"] // (nops // 64)         # 16 calls
+    qemu.memwrite(IBS + nops, indirect(VA_BASE, nops, 0) * (calls - 1))
+    qemu.memwrite(IBS + nops + 0x1000, indirect(VA_BASE, nops, 0) * calls)
+    pt.map(VA_BASE + nops, IBS + nops, 0x2000, writable=False)
+    d.submit(0, [indirect(VA_BASE + nops, 64 * (calls - 1), 1), fence(FENCES, 1)])
+    d.submit(1, [fence(FENCES + 8, 2)])
+    eq(d.wait_idle(1), ENABLED | IDLE, "the other queue on the engine ran")
+    eq(qemu.readq(FENCES + 8), 2, "its fence")
+    eq(d.qreg64(0, "LUMEN_Q_COMPLETED"), 0, "while the long entry still runs")
+    eq(d.wait_idle(0, timeout=120), ENABLED | IDLE, "the long entry finished")
+    eq(qemu.readq(FENCES), 1, "the fence after it")
+    # 16 x 65536 NOPs + 16 INDIRECTs + the ring entry exceed 2^20 commands.
+    d.submit(2, [indirect(VA_BASE + nops + 0x1000, 64 * calls, 1)])
+    d.wait_idle(2, timeout=120)
+    eq(d.qreg32(2, "LUMEN_Q_ERROR"), ERR["IB_LIMIT"], "command budget exceeded")
+
+
+# ==== WAIT: semaphores across queues ==========================================
+
+SEM = FENCES + 0x4000
+
+
+def cpu_seconds(qemu):
+    with open("/proc/%d/stat" % qemu.proc.pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_status(d, q, bit, timeout=5.0):
+    deadline = time.time() + timeout
+    while not d.qreg32(q, "LUMEN_Q_STATUS") & bit:
+        if time.time() > deadline:
+            raise Failure("queue %d never showed status bit %#x" % (q, bit))
+        time.sleep(0.002)
+
+
+@test()
+def wait_released_by_other_queue(qemu, d):
+    ready(d)
+    qemu.writeq(SEM, 0)
+    d.setup_queue(0, ring(0), 16, engine=0)     # waits
+    d.setup_queue(1, ring(1), 16, engine=4)     # releases, on the DMA engine
+    d.setup_queue(2, ring(2), 16, engine=0)     # shares the waiter's engine
+    d.submit(0, [nop(), wait(SEM, 5), fence(FENCES, 0xA)])
+    wait_for_status(d, 0, WAITING)
+    eq(d.qreg32(0, "LUMEN_Q_STATUS"), ENABLED | WAITING, "STATUS while waiting")
+    eq(d.qreg32(0, "LUMEN_Q_HEAD"), 1, "HEAD on the WAIT")
+    # The waiting queue does not hold its engine ...
+    d.submit(2, [fence(FENCES + 8, 0xB)])
+    eq(d.wait_idle(2), ENABLED | IDLE, "queue on the same engine runs")
+    eq(qemu.readq(FENCES + 8), 0xB, "its fence")
+    # ... nor a host CPU.
+    c0, t0 = cpu_seconds(qemu), time.time()
+    time.sleep(1.0)
+    used = cpu_seconds(qemu) - c0
+    check(used < 0.3 * (time.time() - t0), "QEMU used %.2f s of CPU in 1 s of WAIT" % used)
+    d.submit(1, [fence(SEM, 4)])
+    d.wait_idle(1)
+    time.sleep(0.05)
+    eq(d.qreg32(0, "LUMEN_Q_STATUS"), ENABLED | WAITING, "4 < 5: still waiting")
+    eq(qemu.readq(FENCES), 0, "nothing after the WAIT ran")
+    d.submit(1, [fence(SEM, 5)])
+    eq(d.wait_idle(0, timeout=2), ENABLED | IDLE, "released by the other queue's FENCE")
+    eq(qemu.readq(FENCES), 0xA, "the command after the WAIT")
+    eq(d.qreg64(0, "LUMEN_Q_COMPLETED"), 3, "COMPLETED")
+
+
+@test()
+def wait_released_by_cpu(qemu, d):
+    ready(d)
+    qemu.writeq(SEM, 0)
+    d.setup_queue(0, ring(0), 16)
+    d.submit(0, [wait(SEM, 1), fence(FENCES, 1)])
+    wait_for_status(d, 0, WAITING)
+    qemu.writeq(SEM, 1 << 40)                   # unsigned >=
+    eq(d.wait_idle(0, timeout=2), ENABLED | IDLE, "released by a CPU store")
+    eq(qemu.readq(FENCES), 1, "fence after the WAIT")
+    # The same inside an IB, through the MMU, on a devmem semaphore.
+    pt = context(qemu, d, 1)
+    pt.map(VA_BASE + 0x10000, 0x8000, PAGE, devmem=True)
+    pt.map(VA_BASE + 0x20000, FENCES + 0x5000, PAGE)
+    qemu.writeq(BAR2_ADDR + 0x8000, 0)
+    size = put_ib(qemu, pt, VA_BASE, IBS, [wait(VA_BASE + 0x10000, 3),
+                                           fence(VA_BASE + 0x20000, 2)])
+    d.submit(0, [indirect(VA_BASE, size, 1)])
+    wait_for_status(d, 0, WAITING)
+    eq(d.qreg32(0, "LUMEN_Q_CONTEXT"), 1, "Q_CONTEXT while waiting in the IB")
+    qemu.writeq(BAR2_ADDR + 0x8000, 3)
+    eq(d.wait_idle(0, timeout=2), ENABLED | IDLE, "IB WAIT released")
+    eq(qemu.readq(FENCES + 0x5000), 2, "fence after the IB's WAIT")
+
+
+@test()
+def wait_then_queue_reset(qemu, d):
+    ready(d)
+    qemu.writeq(SEM, 0)
+    d.setup_queue(0, ring(0), 16)
+    d.submit(0, [wait(SEM, 1), fence(FENCES, 1)])
+    wait_for_status(d, 0, WAITING)
+    d.qset32(0, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    eq(d.qreg32(0, "LUMEN_Q_STATUS"), IDLE, "STATUS after RESET of a waiting queue")
+    qemu.writeq(SEM, 1)
+    time.sleep(0.05)
+    eq(qemu.readq(FENCES), 0, "the abandoned entry never continues")
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 2)
+
+
+# ==== Operators ===============================================================
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def f32_bytes(values):
+    return struct.pack("<%df" % len(values), *values)
+
+
+def gemm_desc(mode, m, n, k, a, lda, b, ldb, c, ldc, bias=0, alpha=1.0, beta=0.0,
+              ialpha=None, ibeta=None):
+    if ialpha is not None:
+        scale = (ialpha & 0xFFFFFFFF) | (ibeta & 0xFFFFFFFF) << 32
+    else:
+        scale = (struct.unpack("<I", struct.pack("<f", alpha))[0] |
+                 struct.unpack("<I", struct.pack("<f", beta))[0] << 32)
+    return descriptor({R["LUMEN_GEMM_W_MODE"]: mode, R["LUMEN_GEMM_W_M"]: m,
+                       R["LUMEN_GEMM_W_N"]: n, R["LUMEN_GEMM_W_K"]: k,
+                       R["LUMEN_GEMM_W_A"]: a, R["LUMEN_GEMM_W_LDA"]: lda,
+                       R["LUMEN_GEMM_W_B"]: b, R["LUMEN_GEMM_W_LDB"]: ldb,
+                       R["LUMEN_GEMM_W_C"]: c, R["LUMEN_GEMM_W_LDC"]: ldc,
+                       R["LUMEN_GEMM_W_BIAS"]: bias, R["LUMEN_GEMM_W_SCALE"]: scale})
+
+
+F32, I8, I32 = R["LUMEN_HW_DTYPE_F32"], R["LUMEN_HW_DTYPE_I8"], R["LUMEN_HW_DTYPE_I32"]
+
+
+@test()
+def gemm_f32_descriptor(qemu, d):
+    """C = relu(1.5 * A * B^T + 0.5 * C + bias_row), against a naive reference."""
+    ready(d)
+    d.setup_queue(0, ring(0), 16, engine=1)
+    m, n, k = 5, 7, 9
+    lda, ldb, ldc = 11, 10, 8                   # padded rows
+    rng = random.Random(21)
+    A = [[f32(rng.uniform(-1, 1)) for _ in range(lda)] for _ in range(m)]
+    B = [[f32(rng.uniform(-1, 1)) for _ in range(ldb)] for _ in range(n)]   # n x k, transposed
+    C0 = [[f32(rng.uniform(-1, 1)) for _ in range(ldc)] for _ in range(m)]
+    bias = [f32(rng.uniform(-0.5, 0.5)) for _ in range(n)]
+    a_addr, b_addr, c_addr, bias_addr = SRC, SRC + 0x1000, DST, SRC + 0x2000
+    qemu.memwrite(a_addr, f32_bytes([x for row in A for x in row]))
+    qemu.memwrite(b_addr, f32_bytes([x for row in B for x in row]))
+    qemu.memwrite(c_addr, f32_bytes([x for row in C0 for x in row]))
+    # The bias lives in device memory (context 0 DEVMEM form).
+    qemu.memwrite(BAR2_ADDR + 0x100, f32_bytes(bias))
+    mode = F32 | F32 << 8 | R["LUMEN_GEMM_TRANS_B"] | 1 << 20 | R["LUMEN_HW_ACT_RELU"] << 24
+    qemu.memwrite(IBS, gemm_desc(mode, m, n, k, a_addr, lda, b_addr, ldb, c_addr, ldc,
+                                 bias=DEVMEM | 0x100, alpha=1.5, beta=0.5))
+    d.submit(0, [operator(R["LUMEN_OP_GEMM"], IBS), fence(FENCES, 1)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "status")
+    eq(d.qreg32(0, "LUMEN_Q_ERROR"), 0, "no error")
+    got = struct.unpack("<%df" % (m * ldc), qemu.memread(c_addr, 4 * m * ldc))
+    for i in range(m):
+        for j in range(ldc):
+            if j >= n:
+                eq(got[i * ldc + j], C0[i][j], "padding C[%d][%d] untouched" % (i, j))
+                continue
+            acc = sum(A[i][p] * B[j][p] for p in range(k))
+            want = max(0.0, 1.5 * acc + 0.5 * C0[i][j] + bias[j])
+            check(abs(got[i * ldc + j] - want) <= 1e-5 + 1e-5 * abs(want),
+                  "C[%d][%d] = %r, want %r" % (i, j, got[i * ldc + j], want))
+
+
+@test()
+def gemm_i8_in_context(qemu, d):
+    """int8 x int8 -> int32, exact, operands and descriptor behind the MMU."""
+    ready(d)
+    d.setup_queue(0, ring(0), 16, engine=0)
+    pt = context(qemu, d, 5)
+    m, n, k = 4, 6, 33
+    rng = random.Random(22)
+    A = [[rng.randrange(-128, 128) for _ in range(k)] for _ in range(m)]
+    B = [[rng.randrange(-128, 128) for _ in range(n)] for _ in range(k)]
+    C0 = [[rng.randrange(-1000, 1000) for _ in range(n)] for _ in range(m)]
+    qemu.memwrite(SRC, bytes(x & 0xFF for row in A for x in row))
+    qemu.memwrite(SRC + 0x1000, bytes(x & 0xFF for row in B for x in row))
+    qemu.memwrite(DST, struct.pack("<%di" % (m * n), *[x for row in C0 for x in row]))
+    va_a, va_b, va_c, va_d = VA_BASE + 0x10000, VA_BASE + 0x20000, VA_BASE + 0x30000, VA_BASE + 0x40000
+    pt.map(va_a, SRC, PAGE, writable=False)
+    pt.map(va_b, SRC + 0x1000, PAGE, writable=False)
+    pt.map(va_c, DST, PAGE)
+    pt.map(va_d, IBS + 0x10000, PAGE, writable=False)
+    qemu.memwrite(IBS + 0x10000, gemm_desc(I8 | I32 << 8, m, n, k, va_a, k, va_b, n, va_c, n,
+                                           ialpha=3, ibeta=-2))
+    size = put_ib(qemu, pt, VA_BASE, IBS, [operator(R["LUMEN_OP_GEMM"], va_d)])
+    d.submit(0, [indirect(VA_BASE, size, 5)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "status")
+    got = struct.unpack("<%di" % (m * n), qemu.memread(DST, 4 * m * n))
+    for i in range(m):
+        for j in range(n):
+            want = 3 * sum(A[i][p] * B[p][j] for p in range(k)) - 2 * C0[i][j]
+            eq(got[i * n + j], want, "C[%d][%d]" % (i, j))
+
+
+@test()
+def operator_on_dma_engine(qemu, d):
+    ready(d)
+    dma = d.reg32("LUMEN_REG_NUM_ENGINES") - 1
+    d.setup_queue(VICTIM, ring(VICTIM), 16, engine=dma)
+    d.setup_queue(BYSTANDER, ring(BYSTANDER), 16, engine=dma)
+    qemu.memwrite(IBS, gemm_desc(F32 | F32 << 8, 1, 1, 1, SRC, 1, SRC, 1, DST, 1))
+    d.submit(VICTIM, [copy(SRC, DST, 64), operator(R["LUMEN_OP_GEMM"], IBS)])
+    expect_error(qemu, d, VICTIM, ERR["WRONG_ENGINE"], head=1, completed=1)
+    for op in ("ELTWISE", "SOFTMAX", "LAYER_NORM", "RMS_NORM", "CONV2D", "POOL2D"):
+        d.qset32(VICTIM, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+        d.setup_queue(VICTIM, ring(VICTIM), 16, engine=dma)
+        d.submit(VICTIM, [operator(R["LUMEN_OP_" + op], IBS)])
+        d.wait_idle(VICTIM)
+        eq(d.qreg32(VICTIM, "LUMEN_Q_ERROR"), ERR["WRONG_ENGINE"], op + " on the DMA engine")
+    # The DMA engine still runs everything else.
+    run_fence(d, BYSTANDER, 0xD)
+
+
+def start_long_gemm(qemu, d, q, c_devmem=False, n=4096):
+    """An n^3 f32 GEMM (seconds of work), returning once it runs.  A and B
+    are in device memory and C, filled with 0xEE, in RAM (GEMM_C); or A and
+    B in RAM and C in device memory (@c_devmem, at offset 0)."""
+    size = n * n * 4
+    if c_devmem:
+        qemu.memset(GEMM_AB, 2 * size, 0x3C)
+        qemu.memset(BAR2_ADDR, size, 0xEE)
+        a, b, c = GEMM_AB, GEMM_AB + size, DEVMEM
+    else:
+        qemu.memset(BAR2_ADDR, 2 * size, 0x3C)
+        qemu.memset(GEMM_C, size, 0xEE)
+        a, b, c = DEVMEM, DEVMEM | size, GEMM_C
+    qemu.memwrite(IBS, gemm_desc(F32 | F32 << 8, n, n, n, a, n, b, n, c, n))
+    d.setup_queue(q, ring(q), 16, engine=0)
+    d.submit(q, [operator(R["LUMEN_OP_GEMM"], IBS), fence(FENCES + 0x800, 1)])
+    time.sleep(0.3)
+    eq(d.qreg32(q, "LUMEN_Q_STATUS") & (IDLE | ERROR), 0, "the GEMM is running")
+    eq(qemu.readq(FENCES + 0x800), 0, "the GEMM has not finished")
+
+
+def check_gemm_dropped(qemu, d, c_devmem=False, n=4096):
+    time.sleep(4)       # longer than the GEMM takes
+    c = BAR2_ADDR if c_devmem else GEMM_C
+    for off in (0, n * n * 2, n * n * 4 - 8):
+        eq(qemu.readq(c + off), 0xEEEEEEEEEEEEEEEE,
+           "C at %#x never written after the reset" % off)
+    eq(qemu.readq(FENCES + 0x800), 0, "the fence after the GEMM never ran")
+
+
+GEMM_C = 0x1000_0000        # 64 MiB
+GEMM_AB = 0x1000_0000       # 128 MiB (when C is in device memory)
+
+
+@test()
+def queue_reset_during_gemm(qemu, d):
+    ready(d)
+    start_long_gemm(qemu, d, VICTIM)
+    t = time.time()
+    d.qset32(VICTIM, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    took = time.time() - t
+    check(took < 0.5, "queue RESET during a GEMM took %.2f s" % took)
+    eq(d.qreg32(VICTIM, "LUMEN_Q_STATUS"), IDLE, "STATUS right after RESET")
+    check_gemm_dropped(qemu, d)
+    # The engine is free again; a small GEMM on it completes and writes.
+    d.setup_queue(VICTIM, ring(VICTIM), 16, engine=0)
+    qemu.memwrite(SRC, f32_bytes([2.0, 3.0]))
+    qemu.memwrite(IBS + 0x1000, gemm_desc(F32 | F32 << 8, 1, 1, 2, SRC, 2, SRC, 1, DST, 1))
+    qemu.writeq(DST, 0)
+    d.submit(VICTIM, [operator(R["LUMEN_OP_GEMM"], IBS + 0x1000)])
+    eq(d.wait_idle(VICTIM, timeout=20), ENABLED | IDLE, "small GEMM after the reset")
+    eq(struct.unpack("<f", qemu.memread(DST, 4))[0], 2.0 * 2.0 + 3.0 * 3.0,
+       "small GEMM result ([2 3] x [2 3]^T)")
+
+
+@test()
+def queue_reset_during_gemm_devmem_output(qemu, d):
+    ready(d)
+    start_long_gemm(qemu, d, VICTIM, c_devmem=True)
+    t = time.time()
+    d.qset32(VICTIM, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    took = time.time() - t
+    check(took < 0.5, "queue RESET during a GEMM took %.2f s" % took)
+    check_gemm_dropped(qemu, d, c_devmem=True)
+
+
+@test()
+def device_reset_during_gemm(qemu, d):
+    ready(d)
+    start_long_gemm(qemu, d, VICTIM)
+    t = time.time()
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    took = time.time() - t
+    check(took < 0.5, "CONTROL.RESET during a GEMM took %.2f s" % took)
+    check_gemm_dropped(qemu, d)
+    eq(d.perf(0, "LUMEN_PERF_COMMANDS"), 0, "the abandoned GEMM is not counted")
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 0x42)
+
+
+# ==== Performance counters ===================================================
+
+@test()
+def perf_counters(qemu, d):
+    ready(d)
+    d.setup_queue(0, ring(0), 16, engine=1)
+    d.submit(0, [nop(), nop(), nop(), copy(SRC, DST, 10000), fence(FENCES, 1)])
+    d.wait_idle(0)
+    eq(d.perf(1, "LUMEN_PERF_COMMANDS"), 5, "COMMANDS of engine 1")
+    eq(d.perf(1, "LUMEN_PERF_BYTES"), 2 * 10000 + 8, "BYTES of engine 1 (copy read+write, fence)")
+    check(d.perf(1, "LUMEN_PERF_BUSY_NS") > 0, "BUSY_NS of engine 1 moved")
+    eq(d.perf(1, "LUMEN_PERF_FAULTS"), 0, "FAULTS of engine 1")
+    for e in (0, 2, 3, 4):
+        eq(d.perf(e, "LUMEN_PERF_COMMANDS"), 0, "COMMANDS of idle engine %d" % e)
+        eq(d.perf(e, "LUMEN_PERF_BUSY_NS"), 0, "BUSY_NS of idle engine %d" % e)
+    # IB contents count as commands; an IB fetch is not data.
+    pt = context(qemu, d, 1)
+    pt.map(VA_BASE + 0x10000, FENCES + 0x5000, PAGE)
+    size = put_ib(qemu, pt, VA_BASE, IBS, [nop(), fence(VA_BASE + 0x10000, 1)])
+    d.setup_queue(1, ring(1), 16, engine=4)
+    d.submit(1, [indirect(VA_BASE, size, 1)])
+    d.wait_idle(1)
+    eq(d.perf(4, "LUMEN_PERF_COMMANDS"), 3, "COMMANDS of the DMA engine (INDIRECT + 2)")
+    eq(d.perf(4, "LUMEN_PERF_BYTES"), 8, "BYTES of the DMA engine")
+    busy = d.perf(1, "LUMEN_PERF_BUSY_NS")
+    lo = qemu.readl(d.bar0 + R["LUMEN_PERF_BASE"] + R["LUMEN_PERF_STRIDE"])
+    hi = qemu.readl(d.bar0 + R["LUMEN_PERF_BASE"] + R["LUMEN_PERF_STRIDE"] + 4)
+    eq(hi << 32 | lo, busy, "BUSY_NS read as halves")
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    for e in (1, 4):
+        for r in ("LUMEN_PERF_BUSY_NS", "LUMEN_PERF_COMMANDS", "LUMEN_PERF_BYTES"):
+            eq(d.perf(e, r), 0, "engine %d %s after CONTROL.RESET" % (e, r))
+
+
+# ==== Fault injection ========================================================
+
+FI = "fault-injection=on"
+
+
+@test()
+def fault_injection_off_is_invisible(qemu, d):
+    ready(d)
+    eq(d.reg32("LUMEN_REG_CAPS") & R["LUMEN_CAP_FAULT_INJECTION"], 0, "CAPS bit clear")
+    d.setup_queue(0, ring(0), 16)
+    for reg, val in (("LUMEN_FI_FAIL_DMA", 5), ("LUMEN_FI_DROP_IRQ", 5),
+                     ("LUMEN_FI_HANG_QUEUE", 1), ("LUMEN_FI_MMU_FAULT", 5),
+                     ("LUMEN_FI_FATAL", 1)):
+        d.set32(reg, val)
+        eq(d.reg32(reg), 0, reg + " reads 0")
+    eq(d.reg32("LUMEN_REG_STATUS") & R["LUMEN_STATUS_FATAL"], 0, "no FATAL")
+    d.submit(0, [fence(FENCES, 1, irq=True)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "queue runs normally")
+    eq(d.wait_value(lambda: d.msi_count(0), 0xA000), 0xA000, "interrupt not dropped")
+    pt = context(qemu, d, 1)
+    pt.map(VA_BASE + 0x10000, FENCES + 0x5000, PAGE)
+    size = put_ib(qemu, pt, VA_BASE, IBS, [fence(VA_BASE + 0x10000, 2)])
+    d.submit(0, [indirect(VA_BASE, size, 1)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "translations do not fault")
+    check("without fault-injection=on" in qemu.log(), "FI writes logged as guest errors")
+
+
+@test(device_args=FI)
+def fi_hang_queue(qemu, d):
+    ready(d)
+    d.setup_queue(VICTIM, ring(VICTIM), 16)
+    d.setup_queue(BYSTANDER, ring(BYSTANDER), 16)
+    d.set32("LUMEN_FI_HANG_QUEUE", VICTIM + 1)
+    d.set32("LUMEN_FI_HANG_QUEUE", 17)              # no queue 16: ignored
+    d.submit(VICTIM, [fence(FENCES, 1), fence(FENCES + 8, 2)])
+    time.sleep(0.3)
+    eq(d.qreg32(VICTIM, "LUMEN_Q_STATUS"), ENABLED, "hung: enabled, not idle, no error")
+    eq(d.qreg32(VICTIM, "LUMEN_Q_HEAD"), 0, "HEAD does not move")
+    eq(qemu.readq(FENCES), 0, "the hung entry never completes")
+    run_fence(d, BYSTANDER, 0xB)
+    d.qset32(VICTIM, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    d.setup_queue(VICTIM, ring(VICTIM), 16)
+    run_fence(d, VICTIM, 0xC)
+
+
+@test(device_args=FI)
+def fi_drop_irq(qemu, d):
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    d.set32("LUMEN_FI_DROP_IRQ", 2)
+    eq(d.reg32("LUMEN_FI_DROP_IRQ"), 2, "DROP_IRQ pending")
+    d.submit(0, [fence(FENCES, 1, irq=True), fence(FENCES, 2, irq=True)])
+    d.wait_idle(0)
+    eq(d.reg64("LUMEN_REG_IRQ_STATUS"), 1, "IRQ_STATUS set although the message was dropped")
+    eq(d.reg32("LUMEN_FI_DROP_IRQ"), 0, "both drops used")
+    time.sleep(0.1)
+    eq(d.msi_count(0), 0, "no message")
+    d.set64("LUMEN_REG_IRQ_STATUS", 1)
+    d.submit(0, [fence(FENCES, 3, irq=True)])
+    eq(d.wait_value(lambda: d.msi_count(0), 0xA000), 0xA000, "the next interrupt arrives")
+
+
+@test(device_args=FI)
+def fi_fail_dma(qemu, d):
+    ready(d)
+    d.setup_queue(VICTIM, ring(VICTIM), 16)
+    d.setup_queue(BYSTANDER, ring(BYSTANDER), 16)
+    d.set32("LUMEN_FI_FAIL_DMA", 1)
+    eq(d.reg32("LUMEN_FI_FAIL_DMA"), 1, "FAIL_DMA pending")
+    d.submit(VICTIM, [fence(FENCES, 1)])
+    expect_error(qemu, d, VICTIM, ERR["DMA"], head=0, completed=0)
+    eq(d.reg32("LUMEN_FI_FAIL_DMA"), 0, "used up")
+    eq(qemu.readq(FENCES), 0, "nothing written")
+    recover(qemu, d, VICTIM)
+
+
+@test(device_args=FI)
+def fi_mmu_fault(qemu, d):
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    pt = context(qemu, d, 1)
+    pt.map(VA_BASE + 0x10000, FENCES + 0x5000, PAGE)
+    size = put_ib(qemu, pt, VA_BASE, IBS, [fence(VA_BASE + 0x10000, 2)])
+    d.set32("LUMEN_FI_MMU_FAULT", 1)
+    d.submit(0, [fence(FENCES, 1), indirect(VA_BASE, size, 1)])
+    d.wait_idle(0)
+    eq(qemu.readq(FENCES), 1, "context 0 does not translate: no fault there")
+    eq(d.qreg32(0, "LUMEN_Q_ERROR"), ERR["MMU_FAULT"], "ERROR")
+    eq(d.qreg32(0, "LUMEN_Q_FAULT_INFO"), fault_info(FAULT["INJECTED"], False, 1, 0),
+       "FAULT_INFO: injected, on the IB fetch")
+    eq(d.reg32("LUMEN_FI_MMU_FAULT"), 0, "used up")
+    d.qset32(0, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    d.setup_queue(0, ring(0), 16)
+    d.submit(0, [indirect(VA_BASE, size, 1)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "translations work again")
+    eq(qemu.readq(FENCES + 0x5000), 2, "IB fence")
+
+
+@test(device_args=FI)
+def fi_fatal(qemu, d):
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    d.setup_queue(1, ring(1), 16)
+    run_fence(d, 0, 1)
+    d.set32("LUMEN_FI_FATAL", 1)
+    eq(d.reg32("LUMEN_REG_STATUS"), R["LUMEN_STATUS_READY"] | R["LUMEN_STATUS_FATAL"],
+       "STATUS.FATAL")
+    eq(d.reg32("LUMEN_FI_FATAL"), 1, "FI_FATAL reads 1")
+    for q in range(d.num_queues):
+        eq(d.qreg32(q, "LUMEN_Q_ERROR"), ERR["FATAL"], "queue %d ERROR" % q)
+    eq(d.reg64("LUMEN_REG_ERROR_QUEUES"), 0xFFFF, "ERROR_QUEUES: every queue")
+    ev = d.error_vector()
+    eq(d.wait_value(lambda: d.msi_count(ev), 0xA000 + ev), 0xA000 + ev, "error vector")
+    d.submit(0, [fence(FENCES, 2)])
+    time.sleep(0.05)
+    eq(qemu.readq(FENCES + 0), 1, "nothing runs")
+    d.qset32(1, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    d.setup_queue(1, ring(1), 16)
+    eq(d.qreg32(1, "LUMEN_Q_ERROR"), ERR["FATAL"], "a queue reset does not clear FATAL")
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    eq(d.reg32("LUMEN_REG_STATUS"), 0, "STATUS after CONTROL.RESET")
+    eq(d.reg32("LUMEN_FI_FATAL"), 0, "FI_FATAL after CONTROL.RESET")
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 3)
+
+
+@test(device_args=FI)
+def fi_state_cleared_by_reset(qemu, d):
+    d.set32("LUMEN_FI_FAIL_DMA", 3)
+    d.set32("LUMEN_FI_DROP_IRQ", 3)
+    d.set32("LUMEN_FI_MMU_FAULT", 3)
+    d.set32("LUMEN_FI_HANG_QUEUE", 1)
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    for reg in ("LUMEN_FI_FAIL_DMA", "LUMEN_FI_DROP_IRQ", "LUMEN_FI_MMU_FAULT"):
+        eq(d.reg32(reg), 0, reg + " after CONTROL.RESET")
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 4)
+
+
+# ==== Hostile guests ==========================================================
+
+@test()
+def garbage_register_writes(qemu, d):
+    """Random values at random BAR0/BAR4 offsets, random sizes; the device
+    stays sane and works after a reset."""
+    ready(d)
+    rng = random.Random(31)
+    lines = []
+    for i in range(4000):
+        size = rng.choice((4, 8))
+        off = rng.randrange(0, 0x10000, size)
+        if 0x8000 <= off < 0x8000 + 16 * 17:
+            continue        # leave the MSI-X table alone: it is QEMU's, not ours
+        val = rng.choice((0, 1, 2, 3, 0xFFFFFFFF, rng.getrandbits(64), rng.randrange(64)))
+        op = "writel" if size == 4 else "writeq"
+        lines.append("%s 0x%x 0x%x" % (op, d.bar0 + off, val & (2**(8 * size) - 1)))
+        if i % 10 == 0:
+            lines.append("writel 0x%x 0x%x" % (d.bar4 + rng.randrange(0, 0x10000, 4),
+                                               rng.getrandbits(32)))
+        if i % 7 == 0:
+            lines.append("readq 0x%x" % (d.bar0 + rng.randrange(0, 0x10000, 8)))
+    for line in lines:
+        qemu.cmd(line)
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    eq(d.reg32("LUMEN_REG_STATUS"), 0, "STATUS after reset")
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 0x6A6A)
+
+
+def random_command(rng, ctxs):
+    opcodes = [0, 1, 2, 3, 4, 0x10, 0x11, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26,
+               rng.randrange(256)]
+    addrs = [SRC + rng.randrange(0, 1 << 20, 8), DEVMEM | rng.randrange(0, 1 << 20, 8),
+             VA_BASE + rng.randrange(0, 1 << 18, 64), IBS + rng.randrange(0, 1 << 16, 64),
+             rng.getrandbits(64), 0, BAR0_ADDR, 1 << 48]
+    small = [0, 1, 8, 64, 128, 4096, rng.randrange(1 << 16), 1 << 40, 2**64 - 1]
+    args = [rng.choice(addrs + small) for _ in range(7)]
+    op = rng.choice(opcodes)
+    if op == 2:
+        args[1] = rng.choice((0, 1))            # a WAIT that may block forever
+    if op == 4:
+        args[2] = rng.choice(ctxs + [0, 64, 2**64 - 1])
+    nargs = rng.randrange(8)
+    args = args[:nargs] + [0] * (7 - nargs)
+    return cmd(op, rng.choice((0, 0, 1, rng.randrange(256))), args,
+               header_reserved=rng.choice((0,) * 15 + (1,)))
+
+
+@test()
+def hostile_rings(qemu, d):
+    """Rings, IBs, descriptors and page tables full of random commands and
+    values: every queue ends idle, stopped or waiting; QEMU survives."""
+    ready(d)
+    rng = random.Random(41)
+    pts = [context(qemu, d, c) for c in (1, 2)]
+    for pt in pts:
+        pt.map(VA_BASE, IBS, 1 << 18)
+        pt.map(VA_BASE + (1 << 18), DST, 1 << 16, writable=True)
+        # Garbage tables: a level-1 entry pointing at random bytes.
+        qemu.memwrite(TABLES + 0xF0000, random_bytes(4096, 42))
+        qemu.writeq(pt.entry_addr(VA_BASE + (1 << 30), 1),
+                    (TABLES + 0xF0000) | R["LUMEN_PTE_VALID"])
+    qemu.memwrite(IBS, b"".join(random_command(rng, [1, 2]) for _ in range(1 << 12)))
+    for rnd in range(6):
+        for q in range(8):
+            d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+            d.setup_queue(q, ring(q), 64, engine=q % 5)
+            d.submit(q, [random_command(rng, [1, 2]) for _ in range(40)])
+        deadline = time.time() + 20
+        for q in range(8):
+            while True:
+                st = d.qreg32(q, "LUMEN_Q_STATUS")
+                if st & (IDLE | ERROR | WAITING):
+                    break
+                check(time.time() < deadline, "round %d: queue %d still busy (%#x)"
+                      % (rnd, q, st))
+                time.sleep(0.01)
+        eq(d.reg32("LUMEN_REG_ID"), 0x4C554D4E, "ID after round %d" % rnd)
+    for q in range(8):
+        d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 0x5AFE)
+
+
+@test(device_args=FI)
+def reset_storm(qemu, d):
+    """Queue resets, disables, device resets and injected faults racing with
+    copies, WAITs and GEMMs on every engine: nothing hangs or crashes, and
+    the device works afterwards."""
+    rng = random.Random(51)
+    pt = None
+    qemu.memwrite(IBS + 0x10000, gemm_desc(F32 | F32 << 8, 256, 256, 256, DEVMEM, 256,
+                                           DEVMEM | 0x40000, 256, DST, 256))
+    for rnd in range(40):
+        if rnd % 10 == 0:
+            d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+            ready(d)
+            pt = context(qemu, d, 1)
+            pt.map(VA_BASE, SRC, 1 << 20)
+            pt.map(VA_BASE + (1 << 20), DST, 1 << 20)
+        for q in range(6):
+            d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+            d.setup_queue(q, ring(q), 16, engine=rng.randrange(5))
+            work = rng.choice([
+                [copy(SRC, DST, 1 << 20)],
+                [wait(SEM, 1 << 62)],
+                [operator(R["LUMEN_OP_GEMM"], IBS + 0x10000)],
+                [indirect(IBS + 0x20000, 64, 1)],
+                [fill(DEVMEM, 4 << 20, 7)],
+            ])
+            d.submit(q, work + [fence(FENCES + 8 * q, rnd)])
+        qemu.memwrite(IBS + 0x20000, copy(VA_BASE, VA_BASE + (1 << 20), 1 << 20))
+        action = rng.randrange(6)
+        q = rng.randrange(6)
+        if action == 0:
+            d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+        elif action == 1:
+            d.qset32(q, "LUMEN_Q_CONTROL", 0)
+        elif action == 2:
+            d.set32("LUMEN_REG_CONTROL", 0)
+            d.enable()
+        elif action == 3:
+            d.set32("LUMEN_FI_FAIL_DMA", rng.randrange(1, 4))
+        elif action == 4:
+            d.set32("LUMEN_FI_MMU_FAULT", rng.randrange(1, 4))
+        else:
+            d.set32("LUMEN_REG_MMU_INVALIDATE", R["LUMEN_MMU_INVALIDATE_ALL"])
+        eq(d.reg32("LUMEN_REG_ID"), 0x4C554D4E, "ID in round %d" % rnd)
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 0x5707)
+
+
 # ==== Storms, resets, unplug ================================================
 
 @test(device_args="queues=5")
@@ -966,28 +1905,51 @@ def doorbell_storm(qemu, d):
     check(time.time() - start < 120, "storm handled in reasonable time")
 
 
+LONG_CTX = 1
+LONG_TABLES = TABLES + 63 * MiB // 64       # 1 MiB before IBS, away from the others
+
+
+def aliased_tables(qemu, base, pages_pa, writable):
+    """Level-2 table whose 512 GiB all alias the 2 MiB at @pages_pa."""
+    l0, l1, l2 = base, base + 0x1000, base + 0x2000
+    leaf = R["LUMEN_PTE_VALID"] | (R["LUMEN_PTE_WRITABLE"] if writable else 0)
+    qemu.memwrite(l0, b"".join((pages_pa + 4096 * i | leaf).to_bytes(8, "little")
+                               for i in range(512)))
+    qemu.memwrite(l1, (l0 | R["LUMEN_PTE_VALID"]).to_bytes(8, "little") * 512)
+    qemu.memwrite(l2, (l1 | R["LUMEN_PTE_VALID"]).to_bytes(8, "little") * 512)
+    return l2
+
+
 def start_long_copy(qemu, d, q):
-    """A 1 TiB SGL -> SGL copy (it would run for minutes); waits until it runs."""
-    n = (1 << 40) // (16 * MiB)                 # 65536 entries of 16 MiB
-    qemu.memwrite(BIG_TABLES, sgl([(BIG_SRC, 16 * MiB)]) * n)
-    qemu.memwrite(BIG_TABLES + 0x100000, sgl([(BIG_DST, 16 * MiB)]) * n)
-    qemu.memset(BIG_SRC, 16 * MiB, 0x5A)
-    qemu.memset(BIG_DST, 16 * MiB, 0)
+    """A 2^39-byte copy in context 1 (it would run for minutes), through
+    page tables that alias every page of the source onto BIG_SRC and of the
+    destination onto BIG_DST; waits until it runs."""
+    qemu.memset(BIG_SRC, 2 * MiB, 0x5A)
+    qemu.memset(BIG_DST, 2 * MiB, 0)
+    pt = PageTables(qemu, LONG_TABLES + 0x10000, 0x10000)
+    src_l2 = aliased_tables(qemu, LONG_TABLES, BIG_SRC, False)
+    dst_l2 = aliased_tables(qemu, LONG_TABLES + 0x3000, BIG_DST, True)
+    qemu.writeq(pt.root + 0, src_l2 | R["LUMEN_PTE_VALID"])    # VA [0, 2^39)
+    qemu.writeq(pt.root + 8, dst_l2 | R["LUMEN_PTE_VALID"])    # VA [2^39, 2^40)
+    ib_va = 1 << 40
+    pt.map(ib_va, IBS + 0xF0000, 4096, writable=False)
+    qemu.memwrite(IBS + 0xF0000, copy(0, 1 << 39, 1 << 39))
+    d.set_root(LONG_CTX, pt.root_value())
     d.setup_queue(q, ring(q), 16, engine=0)
-    d.submit(q, [copy(SRC_SGL | DST_SGL, BIG_TABLES, 0, BIG_TABLES + 0x100000, 0,
-                      1 << 40, src_n=n, dst_n=n), fence(FENCES + 0x800, 1)])
+    d.submit(q, [indirect(ib_va, 64, LONG_CTX), fence(FENCES + 0x800, 1)])
     got = d.wait_value(lambda: qemu.readq(BIG_DST), 0x5A5A5A5A5A5A5A5A)
     eq(got, 0x5A5A5A5A5A5A5A5A, "the long copy is running")
     eq(d.qreg32(q, "LUMEN_Q_STATUS") & IDLE, 0, "queue busy")
+    eq(d.qreg32(q, "LUMEN_Q_CONTEXT"), LONG_CTX, "Q_CONTEXT while in the IB")
 
 
 def check_copy_stopped(qemu, d):
     """After a reset the engine no longer writes the destination."""
     qemu.writeq(BIG_DST, 0)
-    qemu.writeq(BIG_DST + 16 * MiB - 8, 0)
+    qemu.writeq(BIG_DST + 2 * MiB - 8, 0)
     time.sleep(0.2)
     eq(qemu.readq(BIG_DST), 0, "destination start untouched after the reset")
-    eq(qemu.readq(BIG_DST + 16 * MiB - 8), 0, "destination end untouched after the reset")
+    eq(qemu.readq(BIG_DST + 2 * MiB - 8), 0, "destination end untouched after the reset")
     eq(qemu.readq(FENCES + 0x800), 0, "the command after the copy never ran")
 
 
@@ -1039,6 +2001,8 @@ def device_reset_while_busy(qemu, d):
     eq(d.reg64("LUMEN_REG_IRQ_MASK"), 0, "IRQ_MASK after reset")
     eq(d.qreg64(VICTIM, "LUMEN_Q_RING_BASE"), 0, "RING_BASE after reset")
     eq(d.qreg32(VICTIM, "LUMEN_Q_STATUS"), IDLE, "queue STATUS after reset")
+    eq(d.root(LONG_CTX), 0, "MMU root after reset")
+    eq(d.perf(0, "LUMEN_PERF_BUSY_NS"), 0, "PERF_BUSY_NS after reset")
     check_copy_stopped(qemu, d)
     ready(d)
     d.setup_queue(0, ring(0), 16)
@@ -1059,6 +2023,8 @@ def flr_while_busy(qemu, d):
     eq(d2.reg32("LUMEN_REG_SCRATCH"), 0, "SCRATCH after FLR")
     eq(d2.reg32("LUMEN_REG_CONTROL"), 0, "CONTROL after FLR")
     eq(d2.qreg32(VICTIM, "LUMEN_Q_STATUS"), IDLE, "queue STATUS after FLR")
+    eq(d2.root(LONG_CTX), 0, "MMU root after FLR")
+    eq(d2.perf(0, "LUMEN_PERF_COMMANDS"), 0, "PERF_COMMANDS after FLR")
     ready(d2)
     d2.setup_queue(0, ring(0), 16)
     run_fence(d2, 0, 0x123)

@@ -1,17 +1,18 @@
 /*
- * Lumen PCIe inference accelerator: memory access by the engines
+ * Lumen PCIe inference accelerator: the command core's bus
  *
- * Copyright (c) 2025 The Lumen authors
+ * Copyright (c) 2025-2026 The Lumen authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Every access an engine makes to guest memory goes through this file,
- * through the PCI function's DMA address space (so through an IOMMU when
- * there is one), and obeys three rules:
+ * The command core (lumen-core.h) reaches memory only through a LumenBus:
+ * this file provides it, one per engine.  Every access to guest memory
+ * goes through the PCI function's DMA address space (so through an IOMMU
+ * when there is one), and obeys four rules:
  *
  *  - A bus range that overlaps one of our own BARs, as last programmed,
  *    is refused with LUMEN_ERR_DMA.  (Device memory is reached through
- *    the DEVMEM address form, never through the bus.)
+ *    the core's device-memory pointer, never through the bus.)
  *
  *  - Only RAM is reached.  Reads carry MemTxAttrs.memory, which makes the
  *    memory core refuse a device region before dispatching to it; writes
@@ -22,11 +23,20 @@
  *
  *  - Every length is checked for overflow before it is used, and every
  *    result is checked; any failure is LUMEN_ERR_DMA.
+ *
+ *  - Resets are final.  A write, to guest memory (bus->write) or to
+ *    device memory (the core's stores between bus->write_begin and
+ *    bus->write_end), starts only if its queue's epoch is still the one
+ *    its command started in, and it marks the queue as writing for its
+ *    duration (at most LUMEN_BUS_MAX_XFER bytes); a reset bumps the epoch
+ *    and then waits only while a write is in flight.  So once a
+ *    reset has returned no write of an abandoned command lands, and yet
+ *    the reset never waits for an operator's computation.
  */
 
 #include "qemu/osdep.h"
 #include "qemu/atomic.h"
-#include "qemu/bswap.h"
+#include "qemu/timer.h"
 #include "system/dma.h"
 #include "lumen.h"
 
@@ -71,15 +81,61 @@ static bool lumen_bus_range_ok(LumenState *s, uint64_t addr, uint64_t len)
     return true;
 }
 
-bool lumen_cancelled(const LumenCancel *c)
+/* LUMEN_FI_FAIL_DMA: consume one injected failure, if any is pending. */
+static bool lumen_take_dma_failure(LumenState *s)
 {
-    return qatomic_read(&c->queue->epoch) != c->epoch;
+    uint32_t n = qatomic_read(&s->fi_fail_dma);
+
+    while (n) {
+        uint32_t old = qatomic_cmpxchg(&s->fi_fail_dma, n, n - 1);
+
+        if (old == n) {
+            return true;
+        }
+        n = old;
+    }
+    return false;
+}
+
+/*
+ * An aligned 8-byte read (a WAIT's semaphore, a page-table entry) is one
+ * atomic load, ordered before the queue's later reads.  false if @addr is
+ * not plain guest RAM; then the caller takes the general path.
+ */
+static bool lumen_dma_read_u64(LumenState *s, uint64_t addr, void *buf)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    dma_addr_t mapped = sizeof(uint64_t);
+    ram_addr_t offset;
+    uint64_t val;
+    void *p;
+
+    p = dma_memory_map(as, addr, &mapped, DMA_DIRECTION_TO_DEVICE,
+                       lumen_dma_attrs);
+    if (!p) {
+        return false;
+    }
+    if (mapped != sizeof(uint64_t) || !memory_region_from_host(p, &offset) ||
+        !QEMU_IS_ALIGNED((uintptr_t)p, sizeof(uint64_t))) {
+        dma_memory_unmap(as, p, mapped, DMA_DIRECTION_TO_DEVICE, 0);
+        return false;
+    }
+    val = qatomic_read((uint64_t *)p);
+    /* Whatever the queue reads next was written before this value. */
+    smp_rmb();
+    memcpy(buf, &val, sizeof(val));
+    dma_memory_unmap(as, p, mapped, DMA_DIRECTION_TO_DEVICE, mapped);
+    return true;
 }
 
 uint32_t lumen_dma_read(LumenState *s, uint64_t addr, void *buf, uint64_t len)
 {
-    if (!lumen_bus_range_ok(s, addr, len)) {
+    if (lumen_take_dma_failure(s) || !lumen_bus_range_ok(s, addr, len)) {
         return LUMEN_ERR_DMA;
+    }
+    if (len == sizeof(uint64_t) && QEMU_IS_ALIGNED(addr, sizeof(uint64_t)) &&
+        lumen_dma_read_u64(s, addr, buf)) {
+        return LUMEN_ERR_NONE;
     }
     if (dma_memory_read(pci_get_address_space(PCI_DEVICE(s)), addr, buf, len,
                         lumen_dma_attrs) != MEMTX_OK) {
@@ -89,292 +145,134 @@ uint32_t lumen_dma_read(LumenState *s, uint64_t addr, void *buf, uint64_t len)
 }
 
 /*
- * Map up to *len bytes of guest RAM at bus address @addr; *len shrinks to
- * what is contiguous.  NULL if that is not guest RAM.
+ * Store @len bytes at bus address @addr, one contiguous piece of guest RAM
+ * at a time.  An aligned 8-byte store (a FENCE value) is one atomic access
+ * made after everything the queue wrote before.  A failure may leave the
+ * pieces before it written.
  */
-static void *lumen_dma_map(LumenState *s, uint64_t addr, uint64_t *len,
-                           DMADirection dir)
+static uint32_t lumen_dma_write(LumenState *s, uint64_t addr,
+                                const void *buf, uint64_t len)
 {
     AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
-    dma_addr_t mapped = *len;
-    ram_addr_t offset;
-    void *p;
+    const uint8_t *from = buf;
 
-    if (!lumen_bus_range_ok(s, addr, *len)) {
-        return NULL;
-    }
-    p = dma_memory_map(as, addr, &mapped, dir, lumen_dma_attrs);
-    if (!p) {
-        return NULL;
-    }
-    if (!memory_region_from_host(p, &offset)) {
-        /* A bounce buffer: give it back without writing anything. */
-        dma_memory_unmap(as, p, mapped, DMA_DIRECTION_TO_DEVICE, 0);
-        return NULL;
-    }
-    *len = mapped;
-    return p;
-}
-
-static void lumen_dma_unmap(LumenState *s, void *p, uint64_t len,
-                            DMADirection dir, uint64_t done)
-{
-    dma_memory_unmap(pci_get_address_space(PCI_DEVICE(s)), p, len, dir, done);
-}
-
-/*
- * FENCE: store @val at the 8-byte aligned bus address @addr, in one
- * access, after everything the queue wrote before.
- */
-uint32_t lumen_dma_write_u64(LumenState *s, uint64_t addr, uint64_t val)
-{
-    uint64_t len = sizeof(val);
-    uint64_t *p;
-
-    assert(QEMU_IS_ALIGNED(addr, sizeof(val)));
-    p = lumen_dma_map(s, addr, &len, DMA_DIRECTION_FROM_DEVICE);
-    if (!p) {
+    if (lumen_take_dma_failure(s) || !lumen_bus_range_ok(s, addr, len)) {
         return LUMEN_ERR_DMA;
     }
-    if (len < sizeof(val)) {
-        lumen_dma_unmap(s, p, len, DMA_DIRECTION_FROM_DEVICE, 0);
-        return LUMEN_ERR_DMA;
-    }
-    /* Earlier commands' data before the fence value. */
-    smp_wmb();
-    qatomic_set(p, cpu_to_le64(val));
-    lumen_dma_unmap(s, p, len, DMA_DIRECTION_FROM_DEVICE, len);
-    return LUMEN_ERR_NONE;
-}
+    while (len) {
+        dma_addr_t mapped = len;
+        ram_addr_t offset;
+        void *to;
 
-/* ---- COPY --------------------------------------------------------------- */
-
-/* SGL entries fetched with one DMA read. */
-#define LUMEN_SGL_BATCH     64
-
-typedef enum LumenSpace {
-    LUMEN_SPACE_BUS,
-    LUMEN_SPACE_DEVMEM,
-    LUMEN_SPACE_SGL,
-} LumenSpace;
-
-/* Walks one side of a COPY as a series of contiguous segments. */
-typedef struct LumenCursor {
-    LumenSpace space;
-    DMADirection dir;
-    uint64_t addr;          /* bus address, or device memory offset */
-    uint64_t seg_left;      /* bytes left in the current segment */
-
-    /* SGL only: entries not fetched yet, and a batch of fetched ones. */
-    uint64_t sgl_next;
-    uint64_t sgl_unfetched;
-    unsigned batch_pos;
-    unsigned batch_len;
-    uint8_t batch[LUMEN_SGL_BATCH * LUMEN_SGL_ENTRY_SIZE];
-} LumenCursor;
-
-/* Move to the next SGL entry. */
-static uint32_t lumen_cursor_next_entry(LumenState *s, LumenCursor *c)
-{
-    const uint8_t *entry;
-    uint64_t addr, len;
-
-    if (c->batch_pos == c->batch_len) {
-        unsigned n = MIN(c->sgl_unfetched, LUMEN_SGL_BATCH);
-        uint32_t err;
-
-        if (n == 0) {
-            return LUMEN_ERR_SGL;   /* the list ends before the copy */
-        }
-        err = lumen_dma_read(s, c->sgl_next, c->batch,
-                             n * LUMEN_SGL_ENTRY_SIZE);
-        if (err != LUMEN_ERR_NONE) {
-            return err;
-        }
-        c->sgl_next += n * LUMEN_SGL_ENTRY_SIZE;
-        c->sgl_unfetched -= n;
-        c->batch_pos = 0;
-        c->batch_len = n;
-    }
-
-    entry = c->batch + c->batch_pos++ * LUMEN_SGL_ENTRY_SIZE;
-    addr = ldq_le_p(entry);
-    len = ldq_le_p(entry + 8);
-    if (len == 0 || addr + len - 1 < addr) {
-        return LUMEN_ERR_SGL;
-    }
-    c->addr = addr;
-    c->seg_left = len;
-    return LUMEN_ERR_NONE;
-}
-
-static void lumen_cursor_advance(LumenCursor *c, uint64_t n)
-{
-    c->addr += n;
-    c->seg_left -= n;
-}
-
-/* Make sure the current segment is not empty. */
-static uint32_t lumen_cursor_fill(LumenState *s, LumenCursor *c)
-{
-    if (c->seg_left == 0) {
-        assert(c->space == LUMEN_SPACE_SGL);
-        return lumen_cursor_next_entry(s, c);
-    }
-    return LUMEN_ERR_NONE;
-}
-
-/*
- * Set up one side of a COPY of @count bytes (1 .. LUMEN_COPY_MAX_SIZE):
- * @addr, @offset and @sgl_count are the command's arguments for it.
- */
-static uint32_t lumen_cursor_init(LumenState *s, LumenCursor *c,
-                                  LumenSpace space, DMADirection dir,
-                                  uint64_t addr, uint64_t offset,
-                                  uint64_t count, uint64_t sgl_count)
-{
-    *c = (LumenCursor) { .space = space, .dir = dir };
-
-    switch (space) {
-    case LUMEN_SPACE_BUS:
-        /* Both the start and the end must be bus addresses. */
-        if (addr + offset < addr || addr + offset + count - 1 < addr + offset) {
+        to = dma_memory_map(as, addr, &mapped, DMA_DIRECTION_FROM_DEVICE,
+                            lumen_dma_attrs);
+        if (!to) {
             return LUMEN_ERR_DMA;
         }
-        c->addr = addr + offset;
-        c->seg_left = count;
-        return LUMEN_ERR_NONE;
+        if (!memory_region_from_host(to, &offset)) {
+            /* A bounce buffer: give it back without writing anything. */
+            dma_memory_unmap(as, to, mapped, DMA_DIRECTION_TO_DEVICE, 0);
+            return LUMEN_ERR_DMA;
+        }
+        if (mapped == sizeof(uint64_t) &&
+            QEMU_IS_ALIGNED((uintptr_t)to, sizeof(uint64_t))) {
+            uint64_t val;
 
-    case LUMEN_SPACE_DEVMEM:
-        if (offset > s->mem_size || count > s->mem_size - offset) {
-            return LUMEN_ERR_DEVMEM_RANGE;
+            memcpy(&val, from, sizeof(val));
+            /* The queue's earlier writes before the fence value. */
+            smp_wmb();
+            qatomic_set((uint64_t *)to, val);
+        } else {
+            memcpy(to, from, mapped);
         }
-        c->addr = offset;
-        c->seg_left = count;
-        return LUMEN_ERR_NONE;
-
-    case LUMEN_SPACE_SGL:
-        if (!QEMU_IS_ALIGNED(addr, LUMEN_SGL_ENTRY_SIZE)) {
-            return LUMEN_ERR_ALIGN;
-        }
-        if (sgl_count == 0 || sgl_count > LUMEN_SGL_MAX_ENTRIES ||
-            addr + sgl_count * LUMEN_SGL_ENTRY_SIZE - 1 < addr) {
-            return LUMEN_ERR_SGL;
-        }
-        c->sgl_next = addr;
-        c->sgl_unfetched = sgl_count;
-        /* Skip @offset bytes of the concatenated entries. */
-        while (offset) {
-            uint64_t skip;
-            uint32_t err = lumen_cursor_fill(s, c);
-
-            if (err != LUMEN_ERR_NONE) {
-                return err;
-            }
-            skip = MIN(offset, c->seg_left);
-            lumen_cursor_advance(c, skip);
-            offset -= skip;
-        }
-        return LUMEN_ERR_NONE;
+        dma_memory_unmap(as, to, mapped, DMA_DIRECTION_FROM_DEVICE, mapped);
+        addr += mapped;
+        from += mapped;
+        len -= mapped;
     }
-    g_assert_not_reached();
+    return LUMEN_ERR_NONE;
 }
 
-/* Host pointer to up to *len bytes at the cursor; *len may shrink. */
-static void *lumen_cursor_map(LumenState *s, LumenCursor *c, uint64_t *len)
-{
-    *len = MIN(*len, c->seg_left);
-    if (c->space == LUMEN_SPACE_DEVMEM) {
-        return s->devmem_ptr + c->addr;
-    }
-    return lumen_dma_map(s, c->addr, len, c->dir);
-}
+/* ---- LumenBus callbacks (engine thread, without the lock) ---------------- */
 
-static void lumen_cursor_unmap(LumenState *s, LumenCursor *c, void *p,
-                               uint64_t len, uint64_t done)
+static uint32_t lumen_bus_read(void *opaque, uint64_t addr, void *buf,
+                               uint64_t len)
 {
-    if (c->space != LUMEN_SPACE_DEVMEM) {
-        lumen_dma_unmap(s, p, len, c->dir, done);
-    } else if (c->dir == DMA_DIRECTION_FROM_DEVICE && done) {
-        memory_region_set_dirty(&s->devmem, c->addr, done);
-    }
-}
+    LumenEngine *e = opaque;
 
-static LumenSpace lumen_copy_space(unsigned flags, unsigned devmem_flag,
-                                   unsigned sgl_flag)
-{
-    if (flags & devmem_flag) {
-        return LUMEN_SPACE_DEVMEM;
-    }
-    return flags & sgl_flag ? LUMEN_SPACE_SGL : LUMEN_SPACE_BUS;
+    return lumen_dma_read(e->dev, addr, buf, len);
 }
 
 /*
- * COPY, with its flags and arguments already checked by lumen-cmd.c.
- * Data moves in steps of at most LUMEN_COPY_CHUNK bytes, directly between
- * host mappings of the two sides; between steps the copy gives up if its
- * queue was stopped.  A failing copy may have written part of its
- * destination.
+ * Open a write of the step in progress: refused (false) once its queue
+ * has moved to a new epoch; otherwise the queue is marked as writing until
+ * lumen_bus_write_end(), and a reset waits for that.
  */
-uint32_t lumen_copy(LumenState *s, const LumenCancel *cancel, unsigned flags,
-                    const uint64_t *args)
+static bool lumen_bus_write_begin(void *opaque)
 {
-    g_autofree LumenCursor *src = g_new(LumenCursor, 1);
-    g_autofree LumenCursor *dst = g_new(LumenCursor, 1);
-    uint64_t left = args[4];
+    LumenEngine *e = opaque;
+    LumenState *s = e->dev;
+    LumenQueue *q = e->cur;
+
+    QEMU_LOCK_GUARD(&s->lock);
+    if (s->stopping || q->epoch != e->cur_epoch) {
+        return false;
+    }
+    q->writing = true;
+    return true;
+}
+
+static void lumen_bus_write_end(void *opaque)
+{
+    LumenEngine *e = opaque;
+    LumenState *s = e->dev;
+
+    QEMU_LOCK_GUARD(&s->lock);
+    e->cur->writing = false;
+    qemu_cond_broadcast(&s->idle);
+}
+
+static uint32_t lumen_bus_write(void *opaque, uint64_t addr, const void *buf,
+                                uint64_t len)
+{
+    LumenEngine *e = opaque;
     uint32_t err;
 
-    err = lumen_cursor_init(s, src, lumen_copy_space(flags,
-                            LUMEN_COPY_SRC_DEVMEM, LUMEN_COPY_SRC_SGL),
-                            DMA_DIRECTION_TO_DEVICE, args[0], args[1],
-                            left, args[5]);
-    if (err != LUMEN_ERR_NONE) {
-        return err;
+    if (!lumen_bus_write_begin(e)) {
+        return LUMEN_STEP_CANCELLED;
     }
-    err = lumen_cursor_init(s, dst, lumen_copy_space(flags,
-                            LUMEN_COPY_DST_DEVMEM, LUMEN_COPY_DST_SGL),
-                            DMA_DIRECTION_FROM_DEVICE, args[2], args[3],
-                            left, args[6]);
-    if (err != LUMEN_ERR_NONE) {
-        return err;
-    }
+    err = lumen_dma_write(e->dev, addr, buf, len);
+    lumen_bus_write_end(e);
+    return err;
+}
 
-    while (left) {
-        uint64_t n = MIN(left, LUMEN_COPY_CHUNK);
-        uint64_t src_len, dst_len;
-        void *from, *to;
+static bool lumen_bus_cancelled(void *opaque)
+{
+    LumenEngine *e = opaque;
 
-        if (lumen_cancelled(cancel)) {
-            return LUMEN_ERR_CANCELLED;
-        }
-        err = lumen_cursor_fill(s, src);
-        if (err == LUMEN_ERR_NONE) {
-            err = lumen_cursor_fill(s, dst);
-        }
-        if (err != LUMEN_ERR_NONE) {
-            return err;
-        }
+    return qatomic_read(&e->cur->epoch) != e->cur_epoch ||
+           qatomic_read(&e->dev->stopping);
+}
 
-        src_len = n;
-        from = lumen_cursor_map(s, src, &src_len);
-        if (!from) {
-            return LUMEN_ERR_DMA;
-        }
-        dst_len = src_len;
-        to = lumen_cursor_map(s, dst, &dst_len);
-        if (!to) {
-            lumen_cursor_unmap(s, src, from, src_len, 0);
-            return LUMEN_ERR_DMA;
-        }
-        n = dst_len;
+static uint64_t lumen_bus_timestamp(void *opaque)
+{
+    LumenEngine *e = opaque;
 
-        memmove(to, from, n);
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) -
+           qatomic_read(&e->dev->timestamp_base);
+}
 
-        lumen_cursor_unmap(s, dst, to, dst_len, n);
-        lumen_cursor_unmap(s, src, from, src_len, n);
-        lumen_cursor_advance(src, n);
-        lumen_cursor_advance(dst, n);
-        left -= n;
-    }
-    return LUMEN_ERR_NONE;
+void lumen_bus_init(LumenState *s, LumenEngine *e)
+{
+    e->bus = (LumenBus) {
+        .opaque = e,
+        .read = lumen_bus_read,
+        .write = lumen_bus_write,
+        .cancelled = lumen_bus_cancelled,
+        .timestamp = lumen_bus_timestamp,
+        .write_begin = lumen_bus_write_begin,
+        .write_end = lumen_bus_write_end,
+        .devmem = s->devmem_ptr,
+        .devmem_size = s->mem_size,
+    };
 }

@@ -1,7 +1,7 @@
 /*
  * Lumen PCIe inference accelerator: registers (BAR0) and doorbells (BAR4)
  *
- * Copyright (c) 2025 The Lumen authors
+ * Copyright (c) 2025-2026 The Lumen authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
@@ -10,13 +10,16 @@
  * access to a pair of 32-bit registers acts on both, lower address first.
  * Other sizes and unaligned accesses are refused by the memory core.
  * Offsets that name no register read as zero and ignore writes; those
- * accesses, and writes to read-only registers, are logged as guest errors.
+ * accesses, writes to read-only registers and invalid values are logged
+ * as guest errors.  Without fault-injection=on the fault-injection block
+ * reads as zero and ignores writes.
  *
  * The two MemoryRegionOps handlers take LumenState.lock; every other
  * function in this file runs with it held.
  */
 
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "qemu/bitops.h"
 #include "qemu/log.h"
 #include "qemu/timer.h"
@@ -34,13 +37,42 @@ static LumenQueue *lumen_queue_at(LumenState *s, hwaddr addr, hwaddr *reg)
     return &s->queues[(addr - LUMEN_QUEUE_BASE) / LUMEN_QUEUE_STRIDE];
 }
 
+/* Engine @e's performance counter block, if @addr falls in one. */
+static LumenEngine *lumen_perf_at(LumenState *s, hwaddr addr, hwaddr *reg)
+{
+    hwaddr end = LUMEN_PERF_BASE + (hwaddr)s->num_engines * LUMEN_PERF_STRIDE;
+
+    if (addr < LUMEN_PERF_BASE || addr >= end) {
+        return NULL;
+    }
+    *reg = (addr - LUMEN_PERF_BASE) % LUMEN_PERF_STRIDE;
+    if (*reg > LUMEN_PERF_FAULTS + 4) {
+        return NULL;
+    }
+    return &s->engines[(addr - LUMEN_PERF_BASE) / LUMEN_PERF_STRIDE];
+}
+
+/* The context whose root register is at @addr, or -1. */
+static int lumen_root_at(hwaddr addr)
+{
+    if (addr < LUMEN_MMU_CTX_ROOT_BASE ||
+        addr >= LUMEN_MMU_CTX_ROOT(LUMEN_NUM_CONTEXTS)) {
+        return -1;
+    }
+    return (addr - LUMEN_MMU_CTX_ROOT_BASE) / 8;
+}
+
 /* Does the 8-byte aligned offset @addr hold a 64-bit register? */
 static bool lumen_is_reg64(LumenState *s, hwaddr addr)
 {
     hwaddr reg;
 
     if (lumen_queue_at(s, addr, &reg)) {
-        return reg == LUMEN_Q_RING_BASE || reg == LUMEN_Q_COMPLETED;
+        return reg == LUMEN_Q_RING_BASE || reg == LUMEN_Q_COMPLETED ||
+               reg == LUMEN_Q_FAULT_VA;
+    }
+    if (lumen_perf_at(s, addr, &reg) || lumen_root_at(addr) >= 0) {
+        return true;
     }
     switch (addr) {
     case LUMEN_REG_DEVMEM_SIZE:
@@ -48,6 +80,7 @@ static bool lumen_is_reg64(LumenState *s, hwaddr addr)
     case LUMEN_REG_TIMESTAMP:
     case LUMEN_REG_IRQ_STATUS:
     case LUMEN_REG_IRQ_MASK:
+    case LUMEN_REG_FAULT_VA:
         return true;
     }
     return false;
@@ -102,6 +135,9 @@ static uint32_t lumen_queue_status(LumenState *s, LumenQueue *q)
     if (q->error != LUMEN_ERR_NONE) {
         status |= LUMEN_Q_STATUS_ERROR;
     }
+    if (q->waiting) {
+        status |= LUMEN_Q_STATUS_WAITING;
+    }
     return status;
 }
 
@@ -112,7 +148,9 @@ static void lumen_queue_enable(LumenState *s, LumenQueue *q)
     if (q->error != LUMEN_ERR_NONE) {
         return;     /* stays stopped until RESET */
     }
-    if (!lumen_ring_valid(q)) {
+    if (s->fatal) {
+        lumen_queue_fail_locked(s, q, LUMEN_ERR_FATAL);
+    } else if (!lumen_ring_valid(q)) {
         lumen_queue_fail_locked(s, q, LUMEN_ERR_BAD_RING);
     } else if (q->engine >= s->num_engines) {
         lumen_queue_fail_locked(s, q, LUMEN_ERR_BAD_ENGINE);
@@ -141,6 +179,10 @@ static void lumen_queue_reset(LumenState *s, LumenQueue *q)
     q->error = LUMEN_ERR_NONE;
     q->error_head = 0;
     q->completed = 0;
+    q->fault_va = 0;
+    q->fault_info = 0;
+    q->context = 0;
+    q->hang = false;
     s->error_queues &= ~bit;
     s->irq_status &= ~bit;
     s->msix_pending &= ~bit;
@@ -188,13 +230,19 @@ static void lumen_queue_write_tail(LumenState *s, LumenQueue *q, uint32_t val)
 
 static uint64_t lumen_queue_read64(LumenState *s, LumenQueue *q, hwaddr reg)
 {
-    return reg == LUMEN_Q_RING_BASE ? q->ring_base : q->completed;
+    switch (reg) {
+    case LUMEN_Q_RING_BASE:
+        return q->ring_base;
+    case LUMEN_Q_COMPLETED:
+        return q->completed;
+    }
+    return q->fault_va;
 }
 
 static void lumen_queue_write64(LumenState *s, LumenQueue *q, hwaddr addr,
                                 hwaddr reg, uint64_t val, uint64_t mask)
 {
-    if (reg == LUMEN_Q_COMPLETED) {
+    if (reg != LUMEN_Q_RING_BASE) {
         lumen_log_read_only(addr);
     } else if (q->enabled) {
         lumen_log_busy(s, q, addr);
@@ -223,6 +271,10 @@ static uint32_t lumen_queue_read32(LumenState *s, LumenQueue *q, hwaddr addr,
         return q->error_head;
     case LUMEN_Q_ENGINE:
         return q->engine;
+    case LUMEN_Q_FAULT_INFO:
+        return q->fault_info;
+    case LUMEN_Q_CONTEXT:
+        return q->context;
     }
     lumen_log_undefined(addr, "read");
     return 0;
@@ -252,6 +304,8 @@ static void lumen_queue_write32(LumenState *s, LumenQueue *q, hwaddr addr,
     case LUMEN_Q_STATUS:
     case LUMEN_Q_ERROR:
     case LUMEN_Q_ERROR_HEAD:
+    case LUMEN_Q_FAULT_INFO:
+    case LUMEN_Q_CONTEXT:
         lumen_log_read_only(addr);
         return;
     }
@@ -262,7 +316,8 @@ static void lumen_queue_write32(LumenState *s, LumenQueue *q, hwaddr addr,
 
 static uint32_t lumen_caps(LumenState *s)
 {
-    return LUMEN_CAP_SGL | (s->fault_injection ? LUMEN_CAP_FAULT_INJECTION : 0);
+    return LUMEN_CAP_MMU | LUMEN_CAP_OPERATORS |
+           (s->fault_injection ? LUMEN_CAP_FAULT_INJECTION : 0);
 }
 
 static void lumen_write_control(LumenState *s, uint32_t val)
@@ -284,14 +339,155 @@ static void lumen_write_control(LumenState *s, uint32_t val)
     }
 }
 
+static uint32_t lumen_status(LumenState *s)
+{
+    return (s->enabled ? LUMEN_STATUS_READY : 0) |
+           (s->fatal ? LUMEN_STATUS_FATAL : 0);
+}
+
+/* ---- Device MMU ---------------------------------------------------------- */
+
+/*
+ * LUMEN_MMU_CTX_ROOT(ctx): the bits @mask of @val.  A root is the 4 KiB
+ * aligned bus address of a level-3 table and LUMEN_MMU_ROOT_VALID; a
+ * value with any other bit set is refused as a whole.
+ */
+static void lumen_write_root(LumenState *s, hwaddr addr, unsigned ctx,
+                             uint64_t val, uint64_t mask)
+{
+    uint64_t root;
+
+    if (ctx == 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: context 0 has no page "
+                      "tables; write to its root ignored\n");
+        return;
+    }
+    root = (lumen_mmu_get_root(&s->mmu, ctx) & ~mask) | (val & mask);
+    if (root & ~(LUMEN_PTE_ADDR_MASK | LUMEN_MMU_ROOT_VALID)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: context %u: root 0x%" PRIx64
+                      " has reserved bits set; ignored\n", ctx, root);
+        return;
+    }
+    lumen_mmu_set_root(&s->mmu, ctx, root);
+}
+
+static void lumen_write_invalidate(LumenState *s, uint32_t val)
+{
+    if (val == LUMEN_MMU_INVALIDATE_ALL) {
+        lumen_mmu_invalidate_all(&s->mmu);
+    } else if (val < LUMEN_NUM_CONTEXTS) {
+        lumen_mmu_invalidate(&s->mmu, val);
+    } else {
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: MMU_INVALIDATE of 0x%" PRIx32
+                      ", which is no context, ignored\n", val);
+    }
+}
+
+/* ---- Performance counters ------------------------------------------------ */
+
+static uint64_t lumen_perf_read(LumenEngine *e, hwaddr reg)
+{
+    switch (reg) {
+    case LUMEN_PERF_BUSY_NS:
+        return e->perf_busy_ns;
+    case LUMEN_PERF_COMMANDS:
+        return e->perf.commands;
+    case LUMEN_PERF_BYTES:
+        return e->perf.bytes;
+    }
+    return e->perf.faults;
+}
+
+/* ---- Fault injection ----------------------------------------------------- */
+
+static bool lumen_fi_enabled(LumenState *s, hwaddr addr, const char *access)
+{
+    if (!s->fault_injection) {
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: %s of fault-injection "
+                      "register 0x%" HWADDR_PRIx " without fault-injection=on"
+                      "\n", access, addr);
+    }
+    return s->fault_injection;
+}
+
+/* Reads show what is still pending (LUMEN_FI_HANG_QUEUE reads 0). */
+static uint32_t lumen_fi_read(LumenState *s, hwaddr addr)
+{
+    if (!lumen_fi_enabled(s, addr, "read")) {
+        return 0;
+    }
+    switch (addr) {
+    case LUMEN_FI_DROP_IRQ:
+        return s->fi_drop_irq;
+    case LUMEN_FI_FAIL_DMA:
+        return qatomic_read(&s->fi_fail_dma);
+    case LUMEN_FI_MMU_FAULT:
+        return qatomic_read(&s->mmu.inject_faults);
+    case LUMEN_FI_FATAL:
+        return s->fatal;
+    }
+    return 0;
+}
+
+static void lumen_fi_write(LumenState *s, hwaddr addr, uint32_t val)
+{
+    if (!lumen_fi_enabled(s, addr, "write")) {
+        return;
+    }
+    switch (addr) {
+    case LUMEN_FI_HANG_QUEUE:
+        if (val >= 1 && val <= s->num_queues) {
+            s->queues[val - 1].hang = true;
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR, "lumen: FI_HANG_QUEUE %" PRIu32
+                          " names no queue; ignored\n", val);
+        }
+        return;
+    case LUMEN_FI_DROP_IRQ:
+        s->fi_drop_irq = val;
+        return;
+    case LUMEN_FI_FAIL_DMA:
+        qatomic_set(&s->fi_fail_dma, val);
+        return;
+    case LUMEN_FI_MMU_FAULT:
+        qatomic_set(&s->mmu.inject_faults, val);
+        return;
+    case LUMEN_FI_FATAL:
+        if (val == 1) {
+            lumen_raise_fatal_locked(s);
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR, "lumen: FI_FATAL takes 1, not 0x%"
+                          PRIx32 "; ignored\n", val);
+        }
+        return;
+    }
+}
+
+static bool lumen_is_fi(hwaddr addr)
+{
+    return addr >= LUMEN_FI_BASE && addr <= LUMEN_FI_FATAL;
+}
+
+/* ---- Dispatch ------------------------------------------------------------ */
+
 static uint64_t lumen_read64(LumenState *s, hwaddr addr)
 {
+    LumenEngine *e;
     LumenQueue *q;
     hwaddr reg;
+    int ctx;
 
     q = lumen_queue_at(s, addr, &reg);
     if (q) {
         return lumen_queue_read64(s, q, reg);
+    }
+    e = lumen_perf_at(s, addr, &reg);
+    if (e) {
+        return lumen_perf_read(e, reg);
+    }
+    ctx = lumen_root_at(addr);
+    if (ctx >= 0) {
+        return lumen_mmu_get_root(&s->mmu, ctx);
     }
     switch (addr) {
     case LUMEN_REG_DEVMEM_SIZE:
@@ -304,6 +500,8 @@ static uint64_t lumen_read64(LumenState *s, hwaddr addr)
         return s->irq_status;
     case LUMEN_REG_IRQ_MASK:
         return s->irq_mask;
+    case LUMEN_REG_FAULT_VA:
+        return s->fault_va;
     }
     g_assert_not_reached();
 }
@@ -315,18 +513,25 @@ static void lumen_write64(LumenState *s, hwaddr addr, uint64_t val,
     uint64_t unmasked;
     LumenQueue *q;
     hwaddr reg;
+    int ctx;
 
     q = lumen_queue_at(s, addr, &reg);
     if (q) {
         lumen_queue_write64(s, q, addr, reg, val, mask);
         return;
     }
-    mask &= lumen_queue_bits(s);
+    ctx = lumen_root_at(addr);
+    if (ctx >= 0) {
+        lumen_write_root(s, addr, ctx, val, mask);
+        return;
+    }
     switch (addr) {
     case LUMEN_REG_IRQ_STATUS:
+        mask &= lumen_queue_bits(s);
         s->irq_status &= ~(val & mask);     /* write 1 to clear */
         return;
     case LUMEN_REG_IRQ_MASK:
+        mask &= lumen_queue_bits(s);
         unmasked = s->irq_mask & ~val & mask;
         s->irq_mask = (s->irq_mask & ~mask) | (val & mask);
         lumen_irq_unmasked_locked(s, unmasked);
@@ -345,6 +550,9 @@ static uint32_t lumen_read32(LumenState *s, hwaddr addr)
     if (q) {
         return lumen_queue_read32(s, q, addr, reg);
     }
+    if (lumen_is_fi(addr)) {
+        return lumen_fi_read(s, addr);
+    }
     switch (addr) {
     case LUMEN_REG_ID:
         return LUMEN_ID_MAGIC;
@@ -358,17 +566,23 @@ static uint32_t lumen_read32(LumenState *s, hwaddr addr)
         return s->num_queues;
     case LUMEN_REG_NUM_VECTORS:
         return s->num_queues + 1;
+    case LUMEN_REG_NUM_CONTEXTS:
+        return LUMEN_NUM_CONTEXTS;
+    case LUMEN_REG_NUM_ENGINES:
+        return s->num_engines;
     case LUMEN_REG_CONTROL:
         return s->enabled ? LUMEN_CONTROL_ENABLE : 0;
     case LUMEN_REG_STATUS:
-        return s->enabled ? LUMEN_STATUS_READY : 0;
+        return lumen_status(s);
     case LUMEN_REG_SCRATCH:
         return s->scratch;
+    case LUMEN_REG_MMU_INVALIDATE:
+        return 0;       /* write-only */
+    case LUMEN_REG_FAULT_STATUS:
+        return s->fault_status;
+    case LUMEN_REG_FAULT_INFO:
+        return s->fault_info;
     }
-    /*
-     * The fault-injection block (fault-injection=on, LUMEN_CAP_FAULT_INJECTION)
-     * will be decoded here and in lumen_write32().
-     */
     lumen_log_undefined(addr, "read");
     return 0;
 }
@@ -383,6 +597,10 @@ static void lumen_write32(LumenState *s, hwaddr addr, uint32_t val)
         lumen_queue_write32(s, q, addr, reg, val);
         return;
     }
+    if (lumen_is_fi(addr)) {
+        lumen_fi_write(s, addr, val);
+        return;
+    }
     switch (addr) {
     case LUMEN_REG_CONTROL:
         lumen_write_control(s, val);
@@ -390,13 +608,22 @@ static void lumen_write32(LumenState *s, hwaddr addr, uint32_t val)
     case LUMEN_REG_SCRATCH:
         s->scratch = val;
         return;
+    case LUMEN_REG_MMU_INVALIDATE:
+        lumen_write_invalidate(s, val);
+        return;
+    case LUMEN_REG_FAULT_STATUS:
+        s->fault_status &= ~(val & LUMEN_FAULT_VALID);  /* write 1 to clear */
+        return;
     case LUMEN_REG_ID:
     case LUMEN_REG_VERSION:
     case LUMEN_REG_CAPS:
     case LUMEN_REG_NUM_CORES:
     case LUMEN_REG_NUM_QUEUES:
     case LUMEN_REG_NUM_VECTORS:
+    case LUMEN_REG_NUM_CONTEXTS:
+    case LUMEN_REG_NUM_ENGINES:
     case LUMEN_REG_STATUS:
+    case LUMEN_REG_FAULT_INFO:
         lumen_log_read_only(addr);
         return;
     }

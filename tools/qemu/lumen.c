@@ -1,7 +1,7 @@
 /*
  * Lumen PCIe inference accelerator: the PCI function
  *
- * Copyright (c) 2025 The Lumen authors
+ * Copyright (c) 2025-2026 The Lumen authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
@@ -14,6 +14,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
@@ -76,16 +77,26 @@ static void lumen_irq_bh(void *opaque)
     }
 }
 
-/* FENCE with LUMEN_FENCE_IRQ retired on queue @q. */
+/*
+ * FENCE with LUMEN_FENCE_IRQ retired on queue @q.  LUMEN_FI_DROP_IRQ loses
+ * the message (not the IRQ_STATUS bit), as a lost MSI-X write would.
+ */
 void lumen_raise_queue_irq_locked(LumenState *s, LumenQueue *q)
 {
     uint64_t bit = BIT_ULL(lumen_queue_index(s, q));
 
     s->irq_status |= bit;
-    if (!(s->irq_mask & bit)) {
-        s->msix_pending |= bit;
-        qemu_bh_schedule(s->irq_bh);
+    if (s->irq_mask & bit) {
+        return;
     }
+    if (s->fi_drop_irq) {
+        s->fi_drop_irq--;
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: fault injection: vector %u "
+                      "dropped\n", lumen_queue_index(s, q));
+        return;
+    }
+    s->msix_pending |= bit;
+    qemu_bh_schedule(s->irq_bh);
 }
 
 /*
@@ -114,25 +125,68 @@ void lumen_queue_fail_locked(LumenState *s, LumenQueue *q, uint32_t error)
     qemu_bh_schedule(s->irq_bh);
 }
 
+/*
+ * LUMEN_FI_FATAL: the device gives up.  Every queue stops with
+ * LUMEN_ERR_FATAL and only a global reset (or FLR, system reset) clears
+ * LUMEN_STATUS_FATAL.
+ */
+void lumen_raise_fatal_locked(LumenState *s)
+{
+    if (s->fatal) {
+        return;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "lumen: fault injection: fatal device "
+                  "error; every queue stops\n");
+    s->fatal = true;
+    lumen_quiesce_all_locked(s);
+    for (unsigned i = 0; i < s->num_queues; i++) {
+        LumenQueue *q = &s->queues[i];
+
+        if (q->error == LUMEN_ERR_NONE) {
+            q->error = LUMEN_ERR_FATAL;
+            q->error_head = q->head;
+            s->error_queues |= BIT_ULL(i);
+        }
+    }
+    s->msix_error_pending = true;
+    qemu_bh_schedule(s->irq_bh);
+}
+
 /* ---- Reset -------------------------------------------------------------- */
 
+/*
+ * Queue @q's registers back to their power-on values.  The engine-owned
+ * fields (active, qx) are left alone: a step abandoned by the reset may
+ * still be running, and it finds the new epoch when it ends.
+ */
 static void lumen_queue_init(LumenState *s, LumenQueue *q)
 {
     unsigned index = lumen_queue_index(s, q);
 
-    /* The epoch survives so that late engines see the reset. */
-    *q = (LumenQueue) {
-        .epoch = q->epoch + 1,
-        /* Spread queues over the compute engines by default. */
-        .engine = index % s->num_cores,
-    };
+    q->ring_base = 0;
+    q->ring_size = 0;
+    q->enabled = false;
+    q->head = 0;
+    q->tail = 0;
+    q->error = LUMEN_ERR_NONE;
+    q->error_head = 0;
+    /* Spread queues over the compute engines by default. */
+    q->engine = index % s->num_cores;
+    q->completed = 0;
+    q->fault_va = 0;
+    q->fault_info = 0;
+    q->context = 0;
+    q->waiting = false;
+    q->in_entry = false;
+    q->hang = false;
 }
 
 /*
  * Return the Lumen function to its power-on state: engines first stop
- * touching memory, then every register is cleared.  PCI config space and
- * the MSI-X table are not Lumen state; an FLR or bus reset resets them in
- * the PCI core.
+ * touching memory, then every register is cleared, the MMU forgets its
+ * roots and every TLB entry, and the counters and fault injection start
+ * afresh.  PCI config space and the MSI-X table are not Lumen state; an
+ * FLR or bus reset resets them in the PCI core.
  */
 void lumen_soft_reset_locked(LumenState *s)
 {
@@ -145,10 +199,19 @@ void lumen_soft_reset_locked(LumenState *s)
     for (unsigned i = 0; i < s->num_engines; i++) {
         s->engines[i].next_queue = 0;
     }
+    /* Bumps every generation: no TLB entry of an engine survives. */
+    lumen_mmu_reset(&s->mmu);
+    lumen_perf_reset_locked(s);
+    s->fatal = false;
     s->scratch = 0;
     s->irq_status = 0;
     s->irq_mask = 0;
     s->error_queues = 0;
+    s->fault_status = 0;
+    s->fault_info = 0;
+    s->fault_va = 0;
+    s->fi_drop_irq = 0;
+    qatomic_set(&s->fi_fail_dma, 0);
     s->msix_pending = 0;
     s->msix_error_pending = false;
     /*
@@ -157,7 +220,7 @@ void lumen_soft_reset_locked(LumenState *s)
      * out pauses), and under qtest it advances only with clock_step, which
      * makes the counter testable exactly.
      */
-    s->timestamp_base = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    qatomic_set(&s->timestamp_base, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
 }
 
 /* Device reset, system reset and FLR. */

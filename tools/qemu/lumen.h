@@ -1,27 +1,32 @@
 /*
  * Lumen PCIe inference accelerator: device model state
  *
- * Copyright (c) 2025 The Lumen authors
+ * Copyright (c) 2025-2026 The Lumen authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The programming model is specified in Lumen's Documentation/device.rst;
  * the register map and command formats come, unchanged, from the driver's
- * lumen_regs.h.
+ * lumen_regs.h.  What a command does to memory is decided by the
+ * QEMU-independent command core (lumen-core.h, tools/qemu/core/), which
+ * also runs under host unit tests and a fuzzer; these files are the glue
+ * that makes it a PCIe device.
  *
  * Files:
  *   lumen.c         PCI function: BARs, capabilities, properties, reset,
- *                   interrupts
+ *                   interrupts, queue errors
  *   lumen-mmio.c    BAR0 registers and BAR4 doorbells
- *   lumen-engine.c  engine threads: scheduling queues, quiescing
- *   lumen-cmd.c     command decoding and execution (NOP, FENCE, COPY)
- *   lumen-dma.c     every access to guest memory and device memory
+ *   lumen-engine.c  engine threads: scheduling queues over the core,
+ *                   parking queues blocked in a WAIT, quiescing
+ *   lumen-dma.c     the core's bus: every access to guest memory, the
+ *                   write protocol that makes resets final, fault
+ *                   injection of DMA errors
  *
  * Locking: LumenState.lock protects all register and queue state below.
- * Engine threads hold it only to pick a command and to retire it, never
- * while they touch memory, and they never take the BQL.  MMIO handlers run
- * under the BQL and take the lock for each access.  Lock order: BQL, then
- * LumenState.lock.
+ * Engine threads hold it only to pick a command, to start and finish a
+ * bus write and to retire a command; never while they compute, and they
+ * never take the BQL.  MMIO handlers run under the BQL and take the lock
+ * for each access.  Lock order: BQL, then LumenState.lock.
  */
 
 #ifndef HW_MISC_LUMEN_H
@@ -32,6 +37,7 @@
 #include "qemu/thread.h"
 #include "qom/object.h"
 #include "lumen_regs.h"
+#include "lumen-core.h"
 
 #define TYPE_LUMEN "lumen"
 OBJECT_DECLARE_SIMPLE_TYPE(LumenState, LUMEN)
@@ -43,13 +49,15 @@ OBJECT_DECLARE_SIMPLE_TYPE(LumenState, LUMEN)
 #define LUMEN_MIN_MEM               (1 * MiB)
 #define LUMEN_MAX_MEM               (16 * GiB)
 
-/* At most this many commands of one queue per engine turn (fairness). */
+/* At most this many steps of one queue per engine turn (fairness). */
 #define LUMEN_ENGINE_BATCH          64
-/* COPY moves data in steps of at most this many bytes (cancellation). */
-#define LUMEN_COPY_CHUNK            (64 * KiB)
-
-/* Internal result of a command that was cancelled by a reset/disable. */
-#define LUMEN_ERR_CANCELLED         UINT32_MAX
+/*
+ * A queue blocked in a WAIT is retried when any engine retires a command
+ * that moved data (which may have released it) and otherwise after this
+ * many ms (a CPU write to the semaphore raises no event the device could
+ * see).
+ */
+#define LUMEN_WAIT_RETRY_MS         1
 
 typedef struct LumenQueue {
     /* Registers. */
@@ -62,23 +70,64 @@ typedef struct LumenQueue {
     uint32_t error_head;
     uint32_t engine;
     uint64_t completed;
+    uint64_t fault_va;          /* LUMEN_Q_FAULT_VA */
+    uint32_t fault_info;        /* LUMEN_Q_FAULT_INFO */
+    uint32_t context;           /* LUMEN_Q_CONTEXT */
 
     /*
-     * Bumped (under the lock) whenever the queue is disabled or reset.  An
-     * engine running a command of this queue polls it between steps and
-     * abandons the command when it changes.
+     * Bumped whenever the queue is disabled or reset.  A command of an
+     * older epoch is abandoned: it polls the epoch between chunks, its bus
+     * writes are refused, and it never retires.
      */
     uint32_t epoch;
+
+    /* An engine is in lumen_exec_step() for this queue, since @active_epoch. */
+    bool active;
+    uint32_t active_epoch;
+    /* An engine is writing guest memory for this queue (lumen-dma.c). */
+    bool writing;
+
+    /* Blocked in a WAIT: retry when s->progress moves or at @wait_deadline. */
+    bool waiting;
+    uint64_t wait_progress;
+    int64_t wait_deadline;      /* QEMU_CLOCK_REALTIME ms */
+
+    /* Fault injection: the next ring entry never completes. */
+    bool hang;
+
+    /*
+     * Progress through the current ring entry: used by the engine that has
+     * @active set, without the lock.  It belongs to epoch @qx_epoch; a
+     * pick in a newer epoch starts it afresh (a reset never touches it,
+     * since an abandoned step may still be using it).  @in_entry and
+     * @context mirror it for the register file.
+     */
+    LumenQueueExec qx;
+    uint32_t qx_epoch;
+    bool in_entry;
 } LumenQueue;
 
 typedef struct LumenEngine {
     LumenState *dev;
     unsigned index;
+    bool compute;               /* index < num_cores: runs operators */
     QemuThread thread;
     QemuCond wake;              /* work may be available, or stop */
-    /* Queue whose command this engine executes right now, or NULL. */
-    LumenQueue *running;
     unsigned next_queue;        /* round-robin cursor */
+
+    /* The core's view: used by the engine thread only. */
+    LumenBus bus;
+    LumenTlb tlb;
+    LumenStats stats;
+    LumenQueue *cur;            /* queue of the step in progress */
+    uint32_t cur_epoch;
+    int64_t busy_ns;
+
+    /* LumenState.perf_gen that @stats and @busy_ns count for. */
+    uint32_t stats_gen;
+    /* Published under the lock after every step (LUMEN_PERF_*). */
+    LumenStats perf;
+    uint64_t perf_busy_ns;
 } LumenEngine;
 
 /* Bus address window of one of our BARs, as last programmed. */
@@ -102,19 +151,34 @@ struct LumenState {
     uint8_t *devmem_ptr;
 
     QemuMutex lock;
-    QemuCond idle;              /* an engine finished a command */
+    QemuCond idle;              /* a step ended or a bus write finished */
     bool engines_started;
     bool stopping;              /* unrealize: engine threads must exit */
     unsigned num_engines;       /* num_cores + 1 (the DMA engine) */
-    LumenEngine engines[LUMEN_MAX_CORES + 1];
+    LumenEngine engines[LUMEN_MAX_ENGINES];
+    /* Commands retired by any engine: wakes queues parked in a WAIT. */
+    uint64_t progress;
+    /* Bumped by every global reset: engines restart their counters. */
+    uint32_t perf_gen;
+
+    /* Device MMU: roots and generations, shared with the engines. */
+    LumenMmu mmu;
 
     /* Global registers. */
     bool enabled;               /* LUMEN_CONTROL_ENABLE */
+    bool fatal;                 /* LUMEN_STATUS_FATAL */
     uint32_t scratch;
     uint64_t irq_status;
     uint64_t irq_mask;
     uint64_t error_queues;
     int64_t timestamp_base;     /* QEMU_CLOCK_VIRTUAL at reset */
+    uint32_t fault_status;      /* LUMEN_REG_FAULT_STATUS */
+    uint32_t fault_info;
+    uint64_t fault_va;
+
+    /* Fault injection (fault-injection=on only). */
+    uint32_t fi_drop_irq;       /* queue vectors left to drop */
+    uint32_t fi_fail_dma;       /* bus accesses left to fail (atomic) */
 
     LumenQueue queues[LUMEN_MAX_QUEUES];
 
@@ -141,6 +205,7 @@ void lumen_raise_queue_irq_locked(LumenState *s, LumenQueue *q);
 void lumen_queue_fail_locked(LumenState *s, LumenQueue *q, uint32_t error);
 void lumen_irq_unmasked_locked(LumenState *s, uint64_t bits);
 void lumen_soft_reset_locked(LumenState *s);
+void lumen_raise_fatal_locked(LumenState *s);
 
 /* lumen-mmio.c */
 extern const MemoryRegionOps lumen_mmio_ops;
@@ -154,24 +219,12 @@ void lumen_engines_kick_all_locked(LumenState *s);
 void lumen_queue_quiesce_locked(LumenState *s, LumenQueue *q);
 void lumen_quiesce_all_locked(LumenState *s);
 bool lumen_queue_running_locked(LumenState *s, LumenQueue *q);
-
-/* lumen-cmd.c */
-uint32_t lumen_cmd_execute(LumenState *s, LumenQueue *q, uint64_t entry_addr,
-                           uint32_t epoch, bool *raise_irq);
+void lumen_perf_reset_locked(LumenState *s);
 
 /* lumen-dma.c */
-typedef struct LumenCancel {
-    LumenState *dev;
-    LumenQueue *queue;
-    uint32_t epoch;
-} LumenCancel;
-
-bool lumen_cancelled(const LumenCancel *c);
+void lumen_bus_init(LumenState *s, LumenEngine *e);
 uint32_t lumen_dma_read(LumenState *s, uint64_t addr, void *buf,
                         uint64_t len);
-uint32_t lumen_dma_write_u64(LumenState *s, uint64_t addr, uint64_t val);
-uint32_t lumen_copy(LumenState *s, const LumenCancel *c, unsigned flags,
-                    const uint64_t *args);
 void lumen_update_bar_windows_locked(LumenState *s);
 
 #endif /* HW_MISC_LUMEN_H */
