@@ -4,13 +4,28 @@
  *
  * /sys/kernel/debug/accel/<pci address>/regs dumps the global registers and
  * every queue's registers, with the driver's view of each queue beside them.
+ *
+ * /sys/kernel/debug/accel/<pci address>/fault_inject (write only, root,
+ * only on a device with LUMEN_CAP_FAULT_INJECTION) drives the device's
+ * fault-injection block, so tests can make every failure happen for real:
+ *
+ *   hang Q        queue Q's next command never ends      LUMEN_FI_HANG_QUEUE
+ *   drop-irq N    the next N queue interrupts are lost   LUMEN_FI_DROP_IRQ
+ *   fail-dma N    the next N DMA accesses fail           LUMEN_FI_FAIL_DMA
+ *   mmu-fault N   the next N translations fault          LUMEN_FI_MMU_FAULT
+ *   fatal         a fatal device error                   LUMEN_FI_FATAL
+ *
+ * Anything else is -EINVAL.
  */
 
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
 
 #include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
+
+#include <kunit/visibility.h>
 
 #include "lumen_drv.h"
 
@@ -35,6 +50,11 @@ static const struct lumen_reg_name lumen_global_regs[] = {
 	{ LUMEN_REG_SCRATCH, "SCRATCH" },
 	{ LUMEN_REG_IRQ_STATUS, "IRQ_STATUS", true },
 	{ LUMEN_REG_IRQ_MASK, "IRQ_MASK", true },
+	{ LUMEN_REG_NUM_CONTEXTS, "NUM_CONTEXTS" },
+	{ LUMEN_REG_NUM_ENGINES, "NUM_ENGINES" },
+	{ LUMEN_REG_FAULT_STATUS, "FAULT_STATUS" },
+	{ LUMEN_REG_FAULT_INFO, "FAULT_INFO" },
+	{ LUMEN_REG_FAULT_VA, "FAULT_VA", true },
 };
 
 static const struct lumen_reg_name lumen_queue_regs[] = {
@@ -48,6 +68,9 @@ static const struct lumen_reg_name lumen_queue_regs[] = {
 	{ LUMEN_Q_ERROR_HEAD, "ERROR_HEAD" },
 	{ LUMEN_Q_ENGINE, "ENGINE" },
 	{ LUMEN_Q_COMPLETED, "COMPLETED", true },
+	{ LUMEN_Q_FAULT_VA, "FAULT_VA", true },
+	{ LUMEN_Q_FAULT_INFO, "FAULT_INFO" },
+	{ LUMEN_Q_CONTEXT, "CONTEXT" },
 };
 
 static void lumen_debugfs_print_reg(struct seq_file *m, struct lumen_device *ldev,
@@ -91,6 +114,84 @@ static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+/* The most a count may ask for: plenty for a test, bounded for the device. */
+#define LUMEN_FI_MAX_COUNT	1000
+
+/* Parse one fault_inject command into a register and its value. */
+VISIBLE_IF_KUNIT int lumen_fi_parse(u32 num_queues, const char *cmd, u32 *reg, u32 *val)
+{
+	static const struct {
+		const char *name;
+		u32 reg;
+	} counted[] = {
+		{ "drop-irq", LUMEN_FI_DROP_IRQ },
+		{ "fail-dma", LUMEN_FI_FAIL_DMA },
+		{ "mmu-fault", LUMEN_FI_MMU_FAULT },
+	};
+	char word[16], extra;
+	unsigned int i, n;
+	int fields;
+
+	fields = sscanf(cmd, "%15s %u %c", word, &n, &extra);
+	if (fields == 1 && !strcmp(word, "fatal")) {
+		*reg = LUMEN_FI_FATAL;
+		*val = 1;
+		return 0;
+	}
+	if (fields != 2)
+		return -EINVAL;
+	if (!strcmp(word, "hang")) {
+		if (n >= num_queues)
+			return -EINVAL;
+		*reg = LUMEN_FI_HANG_QUEUE;
+		*val = n + 1;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(counted); i++) {
+		if (strcmp(word, counted[i].name))
+			continue;
+		if (!n || n > LUMEN_FI_MAX_COUNT)
+			return -EINVAL;
+		*reg = counted[i].reg;
+		*val = n;
+		return 0;
+	}
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_fi_parse);
+
+static ssize_t lumen_fi_write(struct file *file, const char __user *ubuf, size_t len,
+			      loff_t *pos)
+{
+	struct lumen_device *ldev = file->private_data;
+	char cmd[32];
+	u32 reg, val;
+	int ret;
+	int idx;
+
+	if (!len || len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+
+	ret = lumen_fi_parse(ldev->num_queues, cmd, &reg, &val);
+	if (ret)
+		return ret;
+
+	if (!drm_dev_enter(&ldev->drm, &idx))
+		return -ENODEV;
+	lumen_write(ldev, reg, val);
+	drm_dev_exit(idx);
+	return len;
+}
+
+static const struct file_operations lumen_fi_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = lumen_fi_write,
+};
+
 /**
  * lumen_debugfs_init - create the device's debugfs files
  * @ldev: the device, before drm_dev_register()
@@ -101,4 +202,7 @@ static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
 void lumen_debugfs_init(struct lumen_device *ldev)
 {
 	drm_debugfs_add_file(&ldev->drm, "regs", lumen_debugfs_regs_show, NULL);
+	if (ldev->caps & LUMEN_CAP_FAULT_INJECTION)
+		debugfs_create_file("fault_inject", 0200, ldev->drm.debugfs_root, ldev,
+				    &lumen_fi_fops);
 }

@@ -26,25 +26,50 @@
 #include "lumen_drv.h"
 #include "drm/lumen_accel.h"
 
+/*
+ * Every open file gets its own device address space and hardware context;
+ * with all contexts taken, open() fails with -EBUSY.
+ */
 static int lumen_open(struct drm_device *drm, struct drm_file *file)
 {
 	struct lumen_file *lfile;
+	int ret;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
 
 	lfile = kzalloc(sizeof(*lfile), GFP_KERNEL);
-	if (!lfile)
-		return -ENOMEM;
+	if (!lfile) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	ret = lumen_vm_create(to_lumen_device(drm), &lfile->vm);
+	if (ret) {
+		kfree(lfile);
+		goto out;
+	}
 
 	lfile->ldev = to_lumen_device(drm);
 	mutex_init(&lfile->lock);
 	file->driver_priv = lfile;
-	return 0;
+out:
+	drm_dev_exit(idx);
+	return ret;
 }
 
+/*
+ * The file's handles are gone (so are its mappings, or they wait as
+ * zombies for its jobs).  Destroying the entities lets queued jobs run
+ * (bounded) or cancels them; the VM goes with the last job.
+ */
 static void lumen_postclose(struct drm_device *drm, struct drm_file *file)
 {
 	struct lumen_file *lfile = file->driver_priv;
 
 	lumen_file_entities_fini(lfile);
+	lumen_vm_put(lfile->vm);
 	mutex_destroy(&lfile->lock);
 	kfree(lfile);
 }
@@ -54,6 +79,7 @@ static const struct drm_ioctl_desc lumen_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LUMEN_BO_CREATE, lumen_ioctl_bo_create, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_BO_MMAP_OFFSET, lumen_ioctl_bo_mmap_offset, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_SUBMIT, lumen_ioctl_submit, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_BO_INFO, lumen_ioctl_bo_info, 0),
 };
 
 DEFINE_DRM_ACCEL_FOPS(lumen_fops);
@@ -63,13 +89,15 @@ static const struct drm_driver lumen_drm_driver = {
 	.open = lumen_open,
 	.postclose = lumen_postclose,
 	.gem_create_object = lumen_gem_create_object,
+	/* dma-bufs of other devices become shmem objects over their pages. */
+	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
 	.ioctls = lumen_ioctls,
 	.num_ioctls = ARRAY_SIZE(lumen_ioctls),
 	.fops = &lumen_fops,
 	.name = LUMEN_DRIVER_NAME,
 	.desc = LUMEN_DRIVER_DESC,
-	.major = 0,
-	.minor = 1,
+	.major = 1,
+	.minor = 0,
 };
 
 static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -105,6 +133,9 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 
 	ret = lumen_gem_init(ldev);
+	if (ret)
+		return ret;
+	ret = lumen_mmu_init(ldev);
 	if (ret)
 		return ret;
 	ret = lumen_sched_init(ldev);

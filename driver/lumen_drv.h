@@ -9,11 +9,14 @@
 #include <linux/build_bug.h>
 #include <linux/dma-fence.h>
 #include <linux/gpu_buddy.h>
+#include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -21,6 +24,7 @@
 #include <drm/drm_device.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_mm.h>
 #include <drm/gpu_scheduler.h>
 
 #include "lumen_regs.h"
@@ -30,25 +34,39 @@
 
 /*
  * Every hardware queue gets a kernel ring of this many 64-byte commands.
- * A job takes one ring entry per command plus one for the FENCE that
- * signals its completion, and the scheduler never lets more than
- * LUMEN_RING_ENTRIES - 1 entries be in flight (a full ring would look
- * empty: head == tail), so the largest job must fit in that.
+ * A job takes two ring entries, an INDIRECT running the user's command
+ * buffer and the FENCE that signals its completion; the scheduler never
+ * lets more than LUMEN_RING_ENTRIES - 1 entries be in flight (a full ring
+ * would look empty: head == tail).
  */
 #define LUMEN_RING_ENTRIES	1024
-#define LUMEN_MAX_JOB_CMDS	512
-static_assert(LUMEN_MAX_JOB_CMDS + 1 <= LUMEN_RING_ENTRIES - 1);
+#define LUMEN_JOB_RING_ENTRIES	2
+static_assert(LUMEN_RING_ENTRIES - 1 >= LUMEN_JOB_RING_ENTRIES);
 static_assert(LUMEN_RING_MIN_ENTRIES <= LUMEN_RING_ENTRIES);
 static_assert(LUMEN_RING_ENTRIES <= LUMEN_RING_MAX_ENTRIES);
 static_assert((LUMEN_RING_ENTRIES & (LUMEN_RING_ENTRIES - 1)) == 0);
 
+/* Most BO handles one DRM_IOCTL_LUMEN_SUBMIT may list. */
+#define LUMEN_MAX_JOB_BOS	4096
+
 /*
- * Largest system-memory BO.  It bounds the scatter list the device reads
- * for the BO: at worst one 16-byte entry per page, 4 MiB for 1 GiB, which
- * is the largest physically contiguous buffer the page allocator gives.
+ * Largest system-memory BO: the largest buffer v0 allowed, and 2 MiB of
+ * leaf page tables in every context that maps it.
  */
 #define LUMEN_SYSTEM_BO_MAX_SIZE	SZ_1G
-static_assert(LUMEN_SYSTEM_BO_MAX_SIZE / SZ_4K <= LUMEN_SGL_MAX_ENTRIES);
+
+/*
+ * Device VA range of every context.  Nothing is mapped below 4 GiB, so VA
+ * 0 (an absent optional operand) and any VA truncated to 32 bits fault;
+ * the range ends at 2^47, well inside the device's 48 bits.  Every mapping
+ * is followed by an unmapped guard page, so running off the end of a BO
+ * faults instead of reaching the next one.
+ */
+#define LUMEN_VA_START		SZ_4G
+#define LUMEN_VA_END		BIT_ULL(47)
+#define LUMEN_VA_GUARD		SZ_4K
+static_assert(LUMEN_VA_END <= 1ull << LUMEN_VA_BITS);
+static_assert(PAGE_SIZE == LUMEN_PAGE_SIZE);
 
 /* Each queue's fence slot gets its own cache line in the fence page. */
 #define LUMEN_FENCE_SLOT_STRIDE	64
@@ -70,18 +88,6 @@ static inline __le64 lumen_hw_cmd_header(u8 opcode, u8 flags)
 {
 	return cpu_to_le64(opcode | (u64)flags << 8);
 }
-
-/**
- * struct lumen_sgl_entry - one entry of a scatter list the device reads
- * @addr: bus address of the range
- * @len: length of the range in bytes
- */
-struct lumen_sgl_entry {
-	__le64 addr;
-	__le64 len;
-};
-
-static_assert(sizeof(struct lumen_sgl_entry) == LUMEN_SGL_ENTRY_SIZE);
 
 struct lumen_device;
 
@@ -169,6 +175,27 @@ struct lumen_device {
 	u32 num_cores;
 	/** @num_queues: hardware queues the driver uses */
 	u32 num_queues;
+	/** @num_engines: engines, compute engines first, the DMA engine last */
+	u32 num_engines;
+	/** @num_contexts: MMU contexts, 0 being the kernel's bypass context */
+	u32 num_contexts;
+
+	/** @ctx_ida: hardware context ids of the VMs, 1 .. @num_contexts - 1 */
+	struct ida ctx_ida;
+	/**
+	 * @mmu_lock: serialises writes of LUMEN_MMU_CTX_ROOT() and
+	 * LUMEN_REG_MMU_INVALIDATE, so a context's root and its
+	 * invalidation are never interleaved with another's; protects
+	 * @ctx_vms; held across a global reset.
+	 */
+	struct mutex mmu_lock;
+	/** @ctx_vms: the VM of each context, to restore roots after a reset */
+	struct lumen_vm *ctx_vms[LUMEN_NUM_CONTEXTS];
+	/**
+	 * @reset_work: global reset after a fatal device error, on
+	 * @reset_wq like every other recovery
+	 */
+	struct work_struct reset_work;
 
 	/**
 	 * @devmem_lock: protects @devmem_mm (the buddy allocator has no
@@ -197,9 +224,10 @@ struct lumen_device {
 	struct lumen_queue *queues;
 
 	/**
-	 * @job_count: jobs allocated and not yet freed.  The device's
-	 * software state is torn down only once it drops to zero, because a
-	 * job may be freed from a workqueue after the last file is closed.
+	 * @job_count: jobs and VMs allocated and not yet freed.  The
+	 * device's software state is torn down only once it drops to zero,
+	 * because a job (and the VM it holds) may be freed from a workqueue
+	 * after the last file is closed.
 	 */
 	atomic_t job_count;
 };
@@ -223,6 +251,8 @@ struct lumen_file {
 	struct mutex lock;
 	/** @entities: scheduler entity per queue, created on first submit */
 	struct drm_sched_entity *entities[LUMEN_MAX_QUEUES];
+	/** @vm: the file's device address space and MMU context */
+	struct lumen_vm *vm;
 };
 
 /* ---- Register access (lumen_hw.c) ---------------------------------------- */
@@ -262,6 +292,7 @@ int lumen_hw_map(struct lumen_device *ldev);
 int lumen_hw_probe(struct lumen_device *ldev);
 int lumen_hw_reset(struct lumen_device *ldev);
 int lumen_hw_enable(struct lumen_device *ldev);
+int lumen_hw_enable_device(struct lumen_device *ldev);
 void lumen_hw_disable(struct lumen_device *ldev);
 void lumen_hw_queue_start_locked(struct lumen_queue *q);
 int lumen_hw_queue_reset_locked(struct lumen_queue *q);
@@ -295,6 +326,7 @@ void lumen_fence_fail_all(struct lumen_queue *q, int error);
 
 int lumen_sched_init(struct lumen_device *ldev);
 void lumen_sched_fail_all(struct lumen_device *ldev, int error);
+void lumen_device_fatal(struct lumen_device *ldev);
 void lumen_queue_error(struct lumen_queue *q);
 struct drm_sched_entity *lumen_file_entity(struct lumen_file *lfile, u32 queue);
 void lumen_file_entities_fini(struct lumen_file *lfile);
@@ -302,18 +334,28 @@ void lumen_file_entities_fini(struct lumen_file *lfile);
 /* ---- Buffer objects (lumen_gem.c) ------------------------------------------ */
 
 /**
- * struct lumen_shmem_bo - a buffer object in system memory
+ * struct lumen_bo_maps - where a BO is mapped, common to every kind of BO
+ */
+struct lumen_bo_maps {
+	/**
+	 * @lock: protects @list and the &lumen_mapping.handles of its
+	 * entries; taken before &lumen_vm.lock
+	 */
+	struct mutex lock;
+	/** @list: &lumen_mapping.bo_link of every VM the BO is mapped in */
+	struct list_head list;
+	/** @flags: DRM_LUMEN_BO_* the BO was created with (0 for an import) */
+	u32 flags;
+};
+
+/**
+ * struct lumen_shmem_bo - a buffer object in system memory, or imported
  * @base: the shmem object, first because drm_gem_shmem_free() kfree()s it
- * @sgl: scatter list of the BO's pages as the device reads it, or NULL
- *       until the BO is first used by a job; protected by the BO's dma_resv
- * @sgl_dma: bus address of @sgl
- * @sgl_entries: entries in @sgl
+ * @maps: its mappings
  */
 struct lumen_shmem_bo {
 	struct drm_gem_shmem_object base;
-	struct lumen_sgl_entry *sgl;
-	dma_addr_t sgl_dma;
-	u32 sgl_entries;
+	struct lumen_bo_maps maps;
 };
 
 /**
@@ -321,11 +363,13 @@ struct lumen_shmem_bo {
  * @base: the GEM object
  * @blocks: buddy blocks backing the BO (contiguous)
  * @offset: byte offset of the BO in device memory
+ * @maps: its mappings
  */
 struct lumen_devmem_bo {
 	struct drm_gem_object base;
 	struct list_head blocks;
 	u64 offset;
+	struct lumen_bo_maps maps;
 };
 
 int lumen_gem_init(struct lumen_device *ldev);
@@ -333,12 +377,95 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm, size_t si
 bool lumen_bo_is_devmem(struct drm_gem_object *obj);
 struct lumen_shmem_bo *to_lumen_shmem_bo(struct drm_gem_object *obj);
 struct lumen_devmem_bo *to_lumen_devmem_bo(struct drm_gem_object *obj);
-int lumen_bo_pin(struct drm_gem_object *obj);
-int lumen_bo_sgl_prepare_locked(struct lumen_shmem_bo *bo);
-dma_addr_t lumen_bo_dma_address_locked(struct lumen_shmem_bo *bo, u64 offset);
+struct lumen_bo_maps *lumen_bo_maps(struct drm_gem_object *obj);
 
 int lumen_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file);
 int lumen_ioctl_bo_mmap_offset(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* ---- Page tables and MMU contexts (lumen_mmu.c) ------------------------------ */
+
+struct lumen_pt;
+
+int lumen_mmu_init(struct lumen_device *ldev);
+struct lumen_pt *lumen_pt_create(struct device *dev, unsigned int level);
+void lumen_pt_destroy(struct device *dev, struct lumen_pt *pt, unsigned int level);
+dma_addr_t lumen_pt_dma(const struct lumen_pt *root);
+int lumen_pt_prepare(struct device *dev, struct lumen_pt *root, u64 va, u64 size);
+void lumen_pt_set(struct lumen_pt *root, u64 va, u64 pte);
+u64 lumen_pte_encode(u64 addr, u64 flags);
+void lumen_mmu_set_root(struct lumen_device *ldev, u32 ctx, struct lumen_vm *vm);
+void lumen_mmu_invalidate(struct lumen_device *ldev, u32 ctx);
+void lumen_mmu_restore_locked(struct lumen_device *ldev);
+
+/* ---- Device address spaces (lumen_vm.c) -------------------------------------- */
+
+/**
+ * struct lumen_vm - the device address space of one open file
+ *
+ * Lives as long as its file and every job submitted through it, so the
+ * context and the page tables stay while the device may still use them.
+ */
+struct lumen_vm {
+	/** @ref: the file's reference, and one per job */
+	struct kref ref;
+	/** @ldev: the device */
+	struct lumen_device *ldev;
+	/** @ctx: hardware MMU context id, 1 .. num_contexts - 1 */
+	u32 ctx;
+
+	/** @lock: protects @root's tables and @va_mm; inside lumen_bo_maps.lock */
+	struct mutex lock;
+	/** @root: level-3 page table, programmed into LUMEN_MMU_CTX_ROOT(@ctx) */
+	struct lumen_pt *root;
+	/** @va_mm: allocator of [LUMEN_VA_START, LUMEN_VA_END) */
+	struct drm_mm va_mm;
+
+	/**
+	 * @jobs_lock: protects @jobs, @zombies and @next_seq.  A spinlock:
+	 * taken on the submit fast path.
+	 */
+	spinlock_t jobs_lock;
+	/** @jobs: pushed and not yet freed jobs, by &lumen_job.vm_seq */
+	struct list_head jobs;
+	/** @zombies: unmapped mappings whose pages jobs may still use */
+	struct list_head zombies;
+	/** @next_seq: &lumen_job.vm_seq of the next pushed job */
+	u64 next_seq;
+};
+
+/**
+ * struct lumen_mapping - a BO mapped into a VM
+ * @bo_link: entry in &lumen_bo_maps.list, under &lumen_bo_maps.lock
+ * @zombie_link: entry in &lumen_vm.zombies once unmapped
+ * @vm: the address space
+ * @obj: the BO; the mapping holds a reference until it is released
+ * @node: the VA range, the BO then the guard page
+ * @handles: handles of @vm's file to @obj (GEM_OPEN of a flink name can
+ *           give a file a second one)
+ * @seq: once unmapped, jobs with a smaller &lumen_job.vm_seq may still
+ *       use the pages
+ */
+struct lumen_mapping {
+	struct list_head bo_link;
+	struct list_head zombie_link;
+	struct lumen_vm *vm;
+	struct drm_gem_object *obj;
+	struct drm_mm_node node;
+	u32 handles;
+	u64 seq;
+};
+
+int lumen_vm_create(struct lumen_device *ldev, struct lumen_vm **out);
+struct lumen_vm *lumen_vm_get(struct lumen_vm *vm);
+void lumen_vm_put(struct lumen_vm *vm);
+int lumen_vm_bo_open(struct drm_gem_object *obj, struct drm_file *file);
+void lumen_vm_bo_close(struct drm_gem_object *obj, struct drm_file *file);
+int lumen_vm_bo_va(struct lumen_vm *vm, struct drm_gem_object *obj, u64 *va);
+struct lumen_job;
+void lumen_vm_job_push(struct lumen_vm *vm, struct lumen_job *job);
+void lumen_vm_job_done(struct lumen_vm *vm, struct lumen_job *job);
+
+int lumen_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file);
 
 /* ---- Jobs (lumen_job.c) ------------------------------------------------------ */
 
@@ -352,15 +479,15 @@ struct lumen_job {
 	struct lumen_device *ldev;
 	/** @queue: the hardware queue the job runs on */
 	struct lumen_queue *queue;
-	/** @cmds: the job's hardware commands, checked and translated */
-	struct lumen_hw_cmd *cmds;
-	/** @cmd_count: entries in @cmds */
-	u32 cmd_count;
-	/** @bos: referenced BOs, sorted by @handles */
+	/** @vm: the submitting file's address space, referenced */
+	struct lumen_vm *vm;
+	/** @cmdbuf_va: device VA of the command buffer in @vm */
+	u64 cmdbuf_va;
+	/** @cmdbuf_size: bytes of the command buffer */
+	u32 cmdbuf_size;
+	/** @bos: referenced BOs for implicit synchronisation */
 	struct drm_gem_object **bos;
-	/** @handles: the user's handles of @bos, sorted, unique */
-	u32 *handles;
-	/** @bo_count: entries in @bos and @handles */
+	/** @bo_count: entries in @bos */
 	u32 bo_count;
 	/**
 	 * @hw_fence: allocated at submit (run_job must not allocate),
@@ -374,6 +501,12 @@ struct lumen_job {
 	 * written to the ring; under &lumen_queue.ring_lock.
 	 */
 	u64 generation;
+	/** @vm_link: entry in &lumen_vm.jobs once pushed, under its jobs_lock */
+	struct list_head vm_link;
+	/** @vm_seq: order of the push among @vm's jobs */
+	u64 vm_seq;
+	/** @vm_pushed: @vm_link is on &lumen_vm.jobs */
+	bool vm_pushed;
 };
 
 static inline struct lumen_job *to_lumen_job(struct drm_sched_job *sched_job)
@@ -395,19 +528,17 @@ void lumen_debugfs_init(struct lumen_device *ldev);
 /* ---- Pure logic the KUnit tests call (tests/kunit/) -------------------------- */
 
 #if IS_ENABLED(CONFIG_KUNIT)
-struct drm_lumen_cmd;
 struct drm_lumen_submit;
 struct sg_table;
 
-int lumen_cmd_check_fields(const struct drm_lumen_cmd *cmd);
-u32 lumen_cmds_collect_handles(const struct drm_lumen_cmd *cmds, u32 count, u32 *handles);
-bool lumen_range_ok(u64 offset, u64 size, u64 bo_size);
-bool lumen_ranges_overlap(u64 a, u64 b, u64 size);
-int lumen_submit_check_args(struct lumen_device *ldev, const struct drm_lumen_submit *args);
-int lumen_translate_locked(struct lumen_job *job, const struct drm_lumen_cmd *cmd,
-			   struct lumen_hw_cmd *hw);
-void lumen_sgl_fill(struct lumen_sgl_entry *sgl, struct sg_table *sgt);
+int lumen_submit_check_args(u32 num_queues, const struct drm_lumen_submit *args);
+u32 lumen_pt_index(u64 va, unsigned int level);
+u64 lumen_pde_encode(dma_addr_t table);
+int lumen_sgt_check(struct sg_table *sgt, u64 size);
+int lumen_fi_parse(u32 num_queues, const char *cmd, u32 *reg, u32 *val);
 void lumen_ring_push_locked(struct lumen_queue *q, const struct lumen_hw_cmd *cmd);
+void lumen_ring_job_cmds(struct lumen_hw_cmd cmds[LUMEN_JOB_RING_ENTRIES], u64 cmdbuf_va,
+			 u32 cmdbuf_size, u32 ctx, dma_addr_t fence_addr, u64 seqno);
 #endif
 
 #endif /* LUMEN_DRV_H */

@@ -2,14 +2,17 @@
 /*
  * Lumen accelerator: buffer objects.
  *
- * System-memory BOs are shmem GEM objects.  The device reaches them through
- * a scatter list, one { bus address, length } entry per DMA segment, built
- * in coherent memory the first time a job uses the BO and kept until it is
- * freed (the pages stay pinned and mapped from then on).
+ * System-memory BOs are shmem GEM objects; so are dma-bufs imported from
+ * other devices (their pages come as the exporter's scatter list).  Their
+ * pages are pinned and DMA-mapped when the BO is first mapped into a VM
+ * (lumen_vm.c), and stay so until the BO is freed.
  *
  * Device-memory BOs are contiguous ranges of BAR2 handed out by a buddy
- * allocator.  The device addresses them by offset; the CPU maps them
- * write-combined through BAR2.
+ * allocator.  The device's page tables point at them by offset
+ * (LUMEN_PTE_DEVMEM); the CPU maps them write-combined through BAR2.
+ *
+ * Every kind of BO is mapped into the VM of each file holding a handle to
+ * it: &drm_gem_object_funcs.open and .close do that (lumen_vm.c).
  *
  * Every new BO reads as zeroes: shmem gives zeroed pages, and device
  * memory is cleared before the BO's handle exists.
@@ -37,18 +40,32 @@ struct lumen_shmem_bo *to_lumen_shmem_bo(struct drm_gem_object *obj)
 	return container_of(to_drm_gem_shmem_obj(obj), struct lumen_shmem_bo, base);
 }
 
+static void lumen_bo_maps_init(struct lumen_bo_maps *maps, u32 flags)
+{
+	mutex_init(&maps->lock);
+	INIT_LIST_HEAD(&maps->list);
+	maps->flags = flags;
+}
+
+static void lumen_bo_maps_fini(struct lumen_bo_maps *maps)
+{
+	/* Every mapping holds a reference: none is left at free. */
+	WARN_ON(!list_empty(&maps->list));
+	mutex_destroy(&maps->lock);
+}
+
 static void lumen_shmem_bo_free(struct drm_gem_object *obj)
 {
 	struct lumen_shmem_bo *bo = to_lumen_shmem_bo(obj);
 
-	if (bo->sgl)
-		dma_free_coherent(obj->dev->dev, bo->sgl_entries * sizeof(*bo->sgl),
-				  bo->sgl, bo->sgl_dma);
+	lumen_bo_maps_fini(&bo->maps);
 	drm_gem_shmem_free(&bo->base);
 }
 
 static const struct drm_gem_object_funcs lumen_shmem_funcs = {
 	.free = lumen_shmem_bo_free,
+	.open = lumen_vm_bo_open,
+	.close = lumen_vm_bo_close,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
@@ -64,6 +81,8 @@ static const struct drm_gem_object_funcs lumen_shmem_funcs = {
  * @drm: the DRM device
  * @size: BO size
  *
+ * Also makes the objects of imported dma-bufs.
+ *
  * Return: the embedded GEM object of a new, zeroed &struct lumen_shmem_bo.
  */
 struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm, size_t size)
@@ -77,10 +96,12 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm, size_t si
 	/* x86 DMA is cache coherent: CPU mappings may be cached. */
 	bo->base.map_wc = false;
 	bo->base.base.funcs = &lumen_shmem_funcs;
+	lumen_bo_maps_init(&bo->maps, 0);
 	return &bo->base.base;
 }
 
-static struct drm_gem_object *lumen_shmem_bo_create(struct lumen_device *ldev, u64 size)
+static struct drm_gem_object *lumen_shmem_bo_create(struct lumen_device *ldev, u64 size,
+						    u32 flags)
 {
 	struct drm_gem_shmem_object *shmem;
 
@@ -96,93 +117,9 @@ static struct drm_gem_object *lumen_shmem_bo_create(struct lumen_device *ldev, u
 		return ERR_PTR(-ENOMEM);
 	if (IS_ERR(shmem))
 		return ERR_CAST(shmem);
+	container_of(shmem, struct lumen_shmem_bo, base)->maps.flags = flags;
 	return &shmem->base;
 }
-
-/* One { bus address, length } entry per DMA segment of @sgt, in order. */
-VISIBLE_IF_KUNIT void lumen_sgl_fill(struct lumen_sgl_entry *sgl, struct sg_table *sgt)
-{
-	struct scatterlist *sg;
-	unsigned int i;
-
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		sgl[i].addr = cpu_to_le64(sg_dma_address(sg));
-		sgl[i].len = cpu_to_le64(sg_dma_len(sg));
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(lumen_sgl_fill);
-
-/**
- * lumen_bo_sgl_prepare_locked - build the scatter list the device reads
- * @bo: a pinned system-memory BO (lumen_bo_pin()), its dma_resv held
- *
- * Return: 0, -ENOMEM.
- */
-int lumen_bo_sgl_prepare_locked(struct lumen_shmem_bo *bo)
-{
-	struct drm_gem_object *obj = &bo->base.base;
-	struct sg_table *sgt = bo->base.sgt;
-	struct lumen_sgl_entry *sgl;
-	struct scatterlist *sg;
-	dma_addr_t sgl_dma;
-	u32 entries = 0;
-	unsigned int i;
-
-	dma_resv_assert_held(obj->resv);
-
-	if (bo->sgl)
-		return 0;
-	if (!sgt)
-		return -EINVAL;
-
-	for_each_sgtable_dma_sg(sgt, sg, i)
-		entries++;
-	if (!entries || entries > LUMEN_SGL_MAX_ENTRIES)
-		return -EINVAL;
-
-	/* Up to 4 MiB contiguous: failing is an answer (-ENOMEM), not news. */
-	sgl = dma_alloc_coherent(obj->dev->dev, entries * sizeof(*sgl), &sgl_dma,
-				 GFP_KERNEL | __GFP_NOWARN);
-	if (!sgl)
-		return -ENOMEM;
-
-	lumen_sgl_fill(sgl, sgt);
-
-	bo->sgl = sgl;
-	bo->sgl_dma = sgl_dma;
-	bo->sgl_entries = entries;
-	return 0;
-}
-
-/**
- * lumen_bo_dma_address_locked - bus address of a byte of a system-memory BO
- * @bo: a pinned system-memory BO, its dma_resv held
- * @offset: byte offset, below the BO's size
- *
- * DMA segments are whole pages, so an aligned 8-byte word never straddles
- * two of them.
- *
- * Return: the bus address, or DMA_MAPPING_ERROR if @offset is out of range.
- */
-dma_addr_t lumen_bo_dma_address_locked(struct lumen_shmem_bo *bo, u64 offset)
-{
-	struct sg_table *sgt = bo->base.sgt;
-	struct scatterlist *sg;
-	unsigned int i;
-
-	dma_resv_assert_held(bo->base.base.resv);
-
-	if (!sgt)
-		return DMA_MAPPING_ERROR;
-
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		if (offset < sg_dma_len(sg))
-			return sg_dma_address(sg) + offset;
-		offset -= sg_dma_len(sg);
-	}
-	return DMA_MAPPING_ERROR;
-}
-EXPORT_SYMBOL_IF_KUNIT(lumen_bo_dma_address_locked);
 
 /* ---- Device-memory BOs ------------------------------------------------- */
 
@@ -207,6 +144,7 @@ static void lumen_devmem_bo_free(struct drm_gem_object *obj)
 	gpu_buddy_free_list(&ldev->devmem_mm, &bo->blocks, 0);
 	mutex_unlock(&ldev->devmem_lock);
 
+	lumen_bo_maps_fini(&bo->maps);
 	drm_gem_object_release(obj);
 	kfree(bo);
 }
@@ -258,12 +196,15 @@ static struct dma_buf *lumen_devmem_export(struct drm_gem_object *obj, int flags
 
 static const struct drm_gem_object_funcs lumen_devmem_funcs = {
 	.free = lumen_devmem_bo_free,
+	.open = lumen_vm_bo_open,
+	.close = lumen_vm_bo_close,
 	.export = lumen_devmem_export,
 	.mmap = lumen_devmem_mmap,
 	.vm_ops = &lumen_devmem_vm_ops,
 };
 
-static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, u64 size)
+static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, u64 size,
+						     u32 flags)
 {
 	struct lumen_devmem_bo *bo;
 	struct gpu_buddy_block *block;
@@ -293,6 +234,7 @@ static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, 
 
 	memset_io(ldev->devmem + bo->offset, 0, size);
 
+	lumen_bo_maps_init(&bo->maps, flags);
 	bo->base.funcs = &lumen_devmem_funcs;
 	drm_gem_private_object_init(&ldev->drm, &bo->base, size);
 	ret = drm_gem_create_mmap_offset(&bo->base);
@@ -306,23 +248,16 @@ static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, 
 /* ---- Common ------------------------------------------------------------ */
 
 /**
- * lumen_bo_pin - make a BO's backing storage usable by the device
+ * lumen_bo_maps - the mapping list of any BO of this device
  * @obj: the BO
  *
- * For system memory: allocate, pin and DMA-map the pages, once for the
- * BO's lifetime.  Must be called without the BO's dma_resv held.
- *
- * Return: 0, -ENOMEM, -EINTR.
+ * Return: its &struct lumen_bo_maps.
  */
-int lumen_bo_pin(struct drm_gem_object *obj)
+struct lumen_bo_maps *lumen_bo_maps(struct drm_gem_object *obj)
 {
-	struct sg_table *sgt;
-
 	if (lumen_bo_is_devmem(obj))
-		return 0;
-
-	sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
-	return PTR_ERR_OR_ZERO(sgt);
+		return &to_lumen_devmem_bo(obj)->maps;
+	return &to_lumen_shmem_bo(obj)->maps;
 }
 
 static void lumen_gem_fini_action(struct drm_device *drm, void *arg)
@@ -356,10 +291,11 @@ int lumen_gem_init(struct lumen_device *ldev)
 int lumen_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct lumen_device *ldev = to_lumen_device(drm);
+	struct lumen_file *lfile = file->driver_priv;
 	struct drm_lumen_bo_create *args = data;
 	struct drm_gem_object *obj;
 	u32 handle;
-	u64 size;
+	u64 size, va;
 	int ret;
 	int idx;
 
@@ -373,21 +309,25 @@ int lumen_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *f
 		return -ENODEV;
 
 	if (args->flags & DRM_LUMEN_BO_DEVICE)
-		obj = lumen_devmem_bo_create(ldev, size);
+		obj = lumen_devmem_bo_create(ldev, size, args->flags);
 	else
-		obj = lumen_shmem_bo_create(ldev, size);
+		obj = lumen_shmem_bo_create(ldev, size, args->flags);
 	if (IS_ERR(obj)) {
 		ret = PTR_ERR(obj);
 		goto out;
 	}
 
+	/* Maps the BO into the file's VM (lumen_vm_bo_open()). */
 	ret = drm_gem_handle_create(file, obj, &handle);
+	if (!ret)
+		ret = lumen_vm_bo_va(lfile->vm, obj, &va);
 	drm_gem_object_put(obj);
 	if (ret)
 		goto out;
 
 	args->size = size;
 	args->handle = handle;
+	args->va = va;
 out:
 	drm_dev_exit(idx);
 	return ret;

@@ -73,19 +73,27 @@ int lumen_hw_probe(struct lumen_device *ldev)
 	}
 
 	ldev->caps = lumen_read(ldev, LUMEN_REG_CAPS);
-	if (!(ldev->caps & LUMEN_CAP_SGL)) {
-		drm_err(drm, "device cannot copy with scatter lists\n");
+	if (!(ldev->caps & LUMEN_CAP_MMU)) {
+		drm_err(drm, "device has no MMU\n");
 		return -ENODEV;
 	}
 
 	ldev->num_cores = lumen_read(ldev, LUMEN_REG_NUM_CORES);
 	ldev->num_queues = lumen_read(ldev, LUMEN_REG_NUM_QUEUES);
+	ldev->num_engines = lumen_read(ldev, LUMEN_REG_NUM_ENGINES);
+	ldev->num_contexts = lumen_read(ldev, LUMEN_REG_NUM_CONTEXTS);
 	num_vectors = lumen_read(ldev, LUMEN_REG_NUM_VECTORS);
 	if (ldev->num_cores > LUMEN_MAX_CORES || !ldev->num_queues ||
 	    ldev->num_queues > LUMEN_MAX_QUEUES ||
-	    num_vectors < ldev->num_queues + 1) {
-		drm_err(drm, "bad configuration: %u cores, %u queues, %u vectors\n",
-			ldev->num_cores, ldev->num_queues, num_vectors);
+	    num_vectors < ldev->num_queues + 1 ||
+	    ldev->num_engines != ldev->num_cores + 1) {
+		drm_err(drm, "bad configuration: %u cores, %u engines, %u queues, %u vectors\n",
+			ldev->num_cores, ldev->num_engines, ldev->num_queues, num_vectors);
+		return -ENODEV;
+	}
+	/* Context 0 is the kernel's: at least one must be left for files. */
+	if (ldev->num_contexts < 2 || ldev->num_contexts > LUMEN_NUM_CONTEXTS) {
+		drm_err(drm, "bad number of MMU contexts: %u\n", ldev->num_contexts);
 		return -ENODEV;
 	}
 
@@ -105,10 +113,10 @@ int lumen_hw_probe(struct lumen_device *ldev)
 		return -ENODEV;
 	}
 
-	drm_info(drm, "Lumen %u.%u: %u cores, %u queues, %llu MiB device memory\n",
+	drm_info(drm, "Lumen %u.%u: %u cores, %u queues, %u MMU contexts, %llu MiB device memory\n",
 		 LUMEN_VERSION_MAJOR(ldev->hw_version),
 		 LUMEN_VERSION_MINOR(ldev->hw_version), ldev->num_cores,
-		 ldev->num_queues, ldev->devmem_size >> 20);
+		 ldev->num_queues, ldev->num_contexts, ldev->devmem_size >> 20);
 	return 0;
 }
 
@@ -134,9 +142,10 @@ static u32 lumen_hw_queue_engine(struct lumen_queue *q)
 {
 	/*
 	 * Engines 0 .. num_cores - 1 compute, engine num_cores is the DMA
-	 * engine.  Spread the queues over all of them.
+	 * engine.  Spread the queues over all of them: userspace picks the
+	 * engine by picking the queue (Documentation/uapi.rst).
 	 */
-	return q->id % (q->ldev->num_cores + 1);
+	return q->id % q->ldev->num_engines;
 }
 
 /**
@@ -201,6 +210,26 @@ void lumen_hw_queue_doorbell_locked(struct lumen_queue *q)
 }
 
 /**
+ * lumen_hw_enable_device - enable a freshly reset device, not its queues
+ * @ldev: the device
+ *
+ * Return: 0, or -ETIMEDOUT if the device does not become ready.
+ */
+int lumen_hw_enable_device(struct lumen_device *ldev)
+{
+	u32 status;
+	int ret;
+
+	lumen_write(ldev, LUMEN_REG_CONTROL, LUMEN_CONTROL_ENABLE);
+	ret = readl_poll_timeout(ldev->regs + LUMEN_REG_STATUS, status,
+				 status & LUMEN_STATUS_READY,
+				 LUMEN_RESET_POLL_US, LUMEN_RESET_TIMEOUT_US);
+	if (ret)
+		drm_err(&ldev->drm, "device not ready, status %#x\n", status);
+	return ret;
+}
+
+/**
  * lumen_hw_enable - bring a freshly reset device into service
  * @ldev: the device
  *
@@ -210,18 +239,12 @@ void lumen_hw_queue_doorbell_locked(struct lumen_queue *q)
  */
 int lumen_hw_enable(struct lumen_device *ldev)
 {
-	u32 status;
 	u32 i;
 	int ret;
 
-	lumen_write(ldev, LUMEN_REG_CONTROL, LUMEN_CONTROL_ENABLE);
-	ret = readl_poll_timeout(ldev->regs + LUMEN_REG_STATUS, status,
-				 status & LUMEN_STATUS_READY,
-				 LUMEN_RESET_POLL_US, LUMEN_RESET_TIMEOUT_US);
-	if (ret) {
-		drm_err(&ldev->drm, "device not ready, status %#x\n", status);
+	ret = lumen_hw_enable_device(ldev);
+	if (ret)
 		return ret;
-	}
 
 	for (i = 0; i < ldev->num_queues; i++) {
 		struct lumen_queue *q = &ldev->queues[i];

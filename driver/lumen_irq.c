@@ -34,8 +34,11 @@ static irqreturn_t lumen_error_irq(int irq, void *arg)
 	struct lumen_device *ldev = arg;
 	u64 queues;
 
-	if (lumen_read(ldev, LUMEN_REG_STATUS) & LUMEN_STATUS_FATAL)
-		drm_err_once(&ldev->drm, "fatal device error, the device needs a reset\n");
+	/* Every queue is in error then: one global reset recovers them all. */
+	if (lumen_read(ldev, LUMEN_REG_STATUS) & LUMEN_STATUS_FATAL) {
+		lumen_device_fatal(ldev);
+		return IRQ_HANDLED;
+	}
 
 	queues = lumen_read64(ldev, LUMEN_REG_ERROR_QUEUES);
 	queues &= GENMASK_ULL(ldev->num_queues - 1, 0);

@@ -28,8 +28,12 @@ static void lumen_query_device_info(struct lumen_device *ldev,
 	info->num_queues = ldev->num_queues;
 	info->devmem_size = ldev->devmem_size;
 	info->caps = ldev->caps;
-	info->max_job_cmds = LUMEN_MAX_JOB_CMDS;
+	info->max_cmdbuf_size = LUMEN_IB_MAX_SIZE;
 	info->timestamp_freq = LUMEN_TIMESTAMP_FREQ;
+	info->va_start = LUMEN_VA_START;
+	info->va_end = LUMEN_VA_END;
+	info->num_engines = ldev->num_engines;
+	info->num_contexts = ldev->num_contexts;
 }
 
 static int lumen_query_copy(struct drm_lumen_query *args, const void *answer, u32 size)

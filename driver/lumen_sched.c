@@ -3,11 +3,13 @@
  * Lumen accelerator: job scheduling.
  *
  * Each hardware queue has a drm_gpu_scheduler and a ring of commands in
- * coherent memory.  run_job() copies a job's commands into the ring, adds a
- * FENCE that writes the job's seqno to the queue's fence slot and raises
- * the queue's vector, and rings the doorbell; the vector's handler signals
- * the job's hardware fence.  A job takes one scheduler credit per ring
- * entry, so the scheduler itself keeps the ring from overflowing.
+ * coherent memory.  run_job() writes two ring entries per job: an INDIRECT
+ * that runs the user's command buffer in the file's MMU context, and a
+ * FENCE (in the kernel's context 0) that writes the job's seqno to the
+ * queue's fence slot and raises the queue's vector; then it rings the
+ * doorbell, and the vector's handler signals the job's hardware fence.  A
+ * job takes one scheduler credit per ring entry, so the scheduler itself
+ * keeps the ring from overflowing.
  *
  * Submission workqueue.  All schedulers run their run_job and free_job work
  * on &lumen_device.submit_wq, a per-CPU, high-priority workqueue, rather
@@ -26,8 +28,9 @@
  * Recovery.  A job that does not finish within the timeout, or a queue that
  * stops on an error, is handled by lumen_queue_recover(): the queue is reset,
  * the job it was executing (the oldest unsignalled one) fails with
- * -ETIMEDOUT or -EIO, and the jobs behind it are written to the fresh ring
- * again by drm_sched_resubmit_jobs().  Timeouts and error recoveries run on
+ * -ETIMEDOUT, -EFAULT (an MMU fault in its command buffer) or -EIO (any
+ * other error), and the jobs behind it are written to the fresh ring again
+ * by drm_sched_resubmit_jobs().  Timeouts and error recoveries run on
  * one ordered workqueue, so they never overlap.
  */
 
@@ -59,20 +62,33 @@ VISIBLE_IF_KUNIT void lumen_ring_push_locked(struct lumen_queue *q, const struct
 }
 EXPORT_SYMBOL_IF_KUNIT(lumen_ring_push_locked);
 
+/* The ring entries of one job: run the command buffer, then signal. */
+VISIBLE_IF_KUNIT void lumen_ring_job_cmds(struct lumen_hw_cmd cmds[LUMEN_JOB_RING_ENTRIES],
+					  u64 cmdbuf_va, u32 cmdbuf_size, u32 ctx,
+					  dma_addr_t fence_addr, u64 seqno)
+{
+	memset(cmds, 0, LUMEN_JOB_RING_ENTRIES * sizeof(*cmds));
+	cmds[0].header = lumen_hw_cmd_header(LUMEN_OP_INDIRECT, 0);
+	cmds[0].args[0] = cpu_to_le64(cmdbuf_va);
+	cmds[0].args[1] = cpu_to_le64(cmdbuf_size);
+	cmds[0].args[2] = cpu_to_le64(ctx);
+	cmds[1].header = lumen_hw_cmd_header(LUMEN_OP_FENCE, LUMEN_FENCE_IRQ);
+	cmds[1].args[0] = cpu_to_le64(fence_addr);
+	cmds[1].args[1] = cpu_to_le64(seqno);
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_ring_job_cmds);
+
 static void lumen_ring_write_job_locked(struct lumen_queue *q, struct lumen_job *job)
 {
-	const struct lumen_hw_cmd fence_cmd = {
-		.header = lumen_hw_cmd_header(LUMEN_OP_FENCE, LUMEN_FENCE_IRQ),
-		.args[0] = cpu_to_le64(q->fence_slot_dma),
-		.args[1] = cpu_to_le64(job->hw_fence->base.seqno),
-	};
+	struct lumen_hw_cmd cmds[LUMEN_JOB_RING_ENTRIES];
 	u32 i;
 
 	lockdep_assert_held(&q->ring_lock);
 
-	for (i = 0; i < job->cmd_count; i++)
-		lumen_ring_push_locked(q, &job->cmds[i]);
-	lumen_ring_push_locked(q, &fence_cmd);
+	lumen_ring_job_cmds(cmds, job->cmdbuf_va, job->cmdbuf_size, job->vm->ctx,
+			    q->fence_slot_dma, job->hw_fence->base.seqno);
+	for (i = 0; i < LUMEN_JOB_RING_ENTRIES; i++)
+		lumen_ring_push_locked(q, &cmds[i]);
 	job->generation = q->generation;
 	lumen_hw_queue_doorbell_locked(q);
 }
@@ -119,6 +135,61 @@ static bool lumen_job_done_locked(struct lumen_job *job)
 	return !job->hw_fence_live || dma_fence_is_signaled(&job->hw_fence->base);
 }
 
+static const char *const lumen_fault_reasons[] = {
+	[LUMEN_FAULT_NOT_PRESENT] = "not present",
+	[LUMEN_FAULT_READ_ONLY] = "write to read-only page",
+	[LUMEN_FAULT_DEVMEM_RANGE] = "beyond device memory",
+	[LUMEN_FAULT_BAD_PTE] = "bad page table entry",
+	[LUMEN_FAULT_VA_RANGE] = "VA out of range",
+	[LUMEN_FAULT_BAD_CONTEXT] = "context without page tables",
+	[LUMEN_FAULT_INJECTED] = "injected",
+};
+
+/*
+ * The queue stopped on an MMU fault: say where, and clear the global fault
+ * latch so the next fault is latched too.  The per-queue fault registers
+ * are this queue's own; the reset clears them.
+ */
+static void lumen_queue_report_fault_locked(struct lumen_queue *q)
+{
+	struct lumen_device *ldev = q->ldev;
+	u32 info = lumen_queue_read(q, LUMEN_Q_FAULT_INFO);
+	u64 va = lumen_read64(ldev, LUMEN_QUEUE_REG(q->id, LUMEN_Q_FAULT_VA));
+	u32 reason = LUMEN_FAULT_INFO_REASON(info);
+	const char *why = NULL;
+
+	lockdep_assert_held(&q->ring_lock);
+
+	if (reason < ARRAY_SIZE(lumen_fault_reasons))
+		why = lumen_fault_reasons[reason];
+	drm_err_ratelimited(&ldev->drm,
+			    "queue %u: MMU fault in context %u at VA %#llx (%s): %s (%u)\n",
+			    q->id, LUMEN_FAULT_INFO_CONTEXT(info), va,
+			    info & LUMEN_FAULT_INFO_WRITE ? "write" : "read",
+			    why ?: "unknown reason", reason);
+
+	if (lumen_read(ldev, LUMEN_REG_FAULT_STATUS) & LUMEN_FAULT_VALID)
+		lumen_write(ldev, LUMEN_REG_FAULT_STATUS, LUMEN_FAULT_VALID);
+}
+
+/* The errno the job that stopped @q on a device error gets. */
+static int lumen_queue_error_errno_locked(struct lumen_queue *q)
+{
+	u32 code = lumen_queue_read(q, LUMEN_Q_ERROR);
+
+	lockdep_assert_held(&q->ring_lock);
+
+	if (code == LUMEN_ERR_MMU_FAULT) {
+		lumen_queue_report_fault_locked(q);
+		return -EFAULT;
+	}
+	drm_err_ratelimited(&q->ldev->drm,
+			    "queue %u: error %u in context %u at ring entry %u, resetting it\n",
+			    q->id, code, lumen_queue_read(q, LUMEN_Q_CONTEXT),
+			    lumen_queue_read(q, LUMEN_Q_ERROR_HEAD));
+	return -EIO;
+}
+
 /*
  * Stop the queue if it hung or failed, fail the guilty job and restart the
  * queue.  Returns the errno given to the guilty job, 0 if none was guilty.
@@ -130,12 +201,21 @@ static int lumen_queue_reset_if_stuck(struct lumen_queue *q, struct drm_sched_jo
 
 	mutex_lock(&q->ring_lock);
 
+	/* The global reset, queued behind us, recovers every queue. */
+	if (lumen_read(q->ldev, LUMEN_REG_STATUS) & LUMEN_STATUS_FATAL) {
+		lumen_device_fatal(q->ldev);
+		mutex_unlock(&q->ring_lock);
+		return 0;
+	}
+
+	/*
+	 * A dropped interrupt leaves the queue's IRQ_STATUS bit set and its
+	 * fences unsignalled: acknowledge, and catch up from the fence slot.
+	 */
+	lumen_write(q->ldev, LUMEN_REG_IRQ_STATUS + q->id / 32 * sizeof(u32), BIT(q->id % 32));
 	lumen_fence_process(q);
 	if (lumen_queue_read(q, LUMEN_Q_STATUS) & LUMEN_Q_STATUS_ERROR) {
-		drm_err_ratelimited(drm, "queue %u: error %u at ring entry %u, resetting it\n",
-				    q->id, lumen_queue_read(q, LUMEN_Q_ERROR),
-				    lumen_queue_read(q, LUMEN_Q_ERROR_HEAD));
-		error = -EIO;
+		error = lumen_queue_error_errno_locked(q);
 	} else if (bad && !lumen_job_done_locked(to_lumen_job(bad))) {
 		drm_err_ratelimited(drm, "queue %u: job timed out, resetting the queue\n",
 				    q->id);
@@ -236,6 +316,72 @@ void lumen_queue_error(struct lumen_queue *q)
 	queue_work(q->ldev->reset_wq, &q->error_work);
 }
 
+/*
+ * A fatal device error stopped every queue, and only a global reset
+ * clears it.  Stop every scheduler, reset and re-enable the device,
+ * restore the MMU roots, fail every job that was on the hardware with
+ * -EIO (the device state they ran in is lost), restart the queues empty
+ * and let the schedulers go on with the jobs not yet run.
+ */
+static void lumen_device_reset_work(struct work_struct *work)
+{
+	struct lumen_device *ldev = container_of(work, struct lumen_device, reset_work);
+	struct drm_device *drm = &ldev->drm;
+	bool alive;
+	u32 i;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return;
+	drm_err(drm, "fatal device error: resetting the device\n");
+
+	for (i = 0; i < ldev->num_queues; i++)
+		drm_sched_wqueue_stop(&ldev->queues[i].sched);
+
+	lumen_irq_disable(ldev);
+	mutex_lock(&ldev->mmu_lock);
+	alive = !lumen_hw_reset(ldev) && !lumen_hw_enable_device(ldev);
+	if (alive)
+		lumen_mmu_restore_locked(ldev);
+	mutex_unlock(&ldev->mmu_lock);
+	if (!alive)
+		drm_err(drm, "the device did not come back: jobs will fail\n");
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		struct lumen_queue *q = &ldev->queues[i];
+
+		mutex_lock(&q->ring_lock);
+		lumen_fence_process(q);
+		lumen_fence_fail_all(q, -EIO);
+		if (alive)
+			lumen_hw_queue_start_locked(q);
+		mutex_unlock(&q->ring_lock);
+	}
+	if (alive)
+		lumen_irq_enable(ldev);
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		struct lumen_queue *q = &ldev->queues[i];
+
+		drm_sched_stop(&q->sched, NULL);
+		drm_sched_resubmit_jobs(&q->sched);
+		drm_sched_start(&q->sched);
+	}
+	drm_dev_exit(idx);
+}
+
+/**
+ * lumen_device_fatal - the device reported a fatal error
+ * @ldev: the device
+ *
+ * Called from the error interrupt and from queue recovery.  The reset runs
+ * on &lumen_device.reset_wq, after any recovery already there.
+ */
+void lumen_device_fatal(struct lumen_device *ldev)
+{
+	queue_work(ldev->reset_wq, &ldev->reset_work);
+}
+
 /**
  * lumen_sched_fail_all - fail every job on the hardware, the device is gone
  * @ldev: the device, unplugged, reset, its interrupts disabled
@@ -245,6 +391,8 @@ void lumen_sched_fail_all(struct lumen_device *ldev, int error)
 {
 	u32 i;
 
+	/* Unplugged: a reset work still queued does nothing. */
+	cancel_work_sync(&ldev->reset_work);
 	for (i = 0; i < ldev->num_queues; i++) {
 		struct lumen_queue *q = &ldev->queues[i];
 
@@ -338,6 +486,7 @@ int lumen_sched_init(struct lumen_device *ldev)
 	u32 i;
 	int ret;
 
+	INIT_WORK(&ldev->reset_work, lumen_device_reset_work);
 	ldev->reset_wq = alloc_ordered_workqueue("%s-reset", WQ_MEM_RECLAIM,
 						 dev_name(drm->dev));
 	if (!ldev->reset_wq)

@@ -34,6 +34,8 @@
 #include <drm/lumen_accel.h>	/* and, through it, libdrm's drm.h */
 #include <linux/sync_file.h>
 
+#include "lumen_regs.h"		/* command encodings: jobs are built here */
+
 #include "kselftest_harness.h"
 
 #define DEVICE		"/dev/accel/accel0"
@@ -87,13 +89,33 @@ static int fault_knob(const char *name, const char *value)
 	return ret;
 }
 
-static int bo_create(int fd, uint32_t flags, uint32_t *handle)
+static int bo_create_va(int fd, uint32_t flags, uint32_t *handle, uint64_t *va)
 {
 	struct drm_lumen_bo_create args = { .size = BO_SIZE, .flags = flags };
 	int ret = xioctl(fd, DRM_IOCTL_LUMEN_BO_CREATE, &args);
 
 	*handle = args.handle;
+	if (va)
+		*va = args.va;
 	return ret;
+}
+
+static int bo_create(int fd, uint32_t flags, uint32_t *handle)
+{
+	return bo_create_va(fd, flags, handle, NULL);
+}
+
+/* One device command, as lumen_regs.h lays it out (little-endian host). */
+struct hw_cmd {
+	uint64_t header;
+	uint64_t args[LUMEN_CMD_ARGS];
+};
+
+static struct hw_cmd hw_cmd(uint8_t opcode, uint8_t flags, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	return (struct hw_cmd){
+		.header = opcode | (uint64_t)flags << 8, .args = { a0, a1, a2 },
+	};
 }
 
 static void gem_close(int fd, uint32_t handle)
@@ -159,7 +181,13 @@ struct call_ctx {
 	int made_fd;
 	void *made_map;
 	uint64_t offset;
-	struct drm_lumen_cmd cmds[3];
+	uint64_t va[3];
+	/* The command buffer BO (in fd, or in made_fd for close-with-job). */
+	uint32_t cb;
+	struct hw_cmd cmds[4];
+	uint32_t handles[4];
+	/* A second file of the device. */
+	int other_fd;
 	struct drm_lumen_submit submit;
 };
 
@@ -317,16 +345,40 @@ static const char *verify_job(struct call_ctx *c, int ret, bool (*effect)(struct
 	return effect(c) ? NULL : "the job did not do its work";
 }
 
+/*
+ * Write c->cmds[0 .. n - 1] into a new command buffer BO of file @fd, and
+ * point c->submit at it.  0 or -errno.
+ */
+static int cmdbuf(struct call_ctx *c, int fd, unsigned int n)
+{
+	uint64_t va;
+	uint8_t *p;
+	int ret = bo_create_va(fd, 0, &c->cb, &va);
+
+	if (ret)
+		return ret;
+	p = bo_map(fd, c->cb);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, c->cmds, n * sizeof(c->cmds[0]));
+	munmap(p, BO_SIZE);
+	c->submit.cmdbuf_va = va;
+	c->submit.cmdbuf_size = n * sizeof(c->cmds[0]);
+	return 0;
+}
+
 static int setup_nop(struct call_ctx *c)
 {
 	int ret = syncobj_create(c->fd, 0, &c->sync_out);
 
-	c->cmds[0] = (struct drm_lumen_cmd){ .opcode = DRM_LUMEN_CMD_NOP };
+	if (ret)
+		return ret;
+	c->cmds[0] = hw_cmd(LUMEN_OP_NOP, 0, 0, 0, 0);
+	/* No BO list: the submit fast path. */
 	c->submit = (struct drm_lumen_submit){
-		.cmds = (uintptr_t)c->cmds, .cmd_count = 1, .queue = c->num_queues - 1,
-		.out_syncobj = c->sync_out,
+		.queue = c->num_queues - 1, .out_syncobj = c->sync_out,
 	};
-	return ret;
+	return cmdbuf(c, c->fd, 1);
 }
 
 static bool no_effect(struct call_ctx *c)
@@ -340,21 +392,20 @@ static const char *verify_nop(struct call_ctx *c, int ret)
 	return verify_job(c, ret, no_effect);
 }
 
-/* FENCE into a BO no job used yet: its pages get pinned and mapped now. */
+/* FENCE into a BO through its VA, the BO listed for implicit sync. */
 static int setup_fence(struct call_ctx *c)
 {
-	int ret = bo_create(c->fd, 0, &c->bo[0]) ?: syncobj_create(c->fd, 0, &c->sync_out);
+	int ret = bo_create_va(c->fd, 0, &c->bo[0], &c->va[0]) ?:
+		  syncobj_create(c->fd, 0, &c->sync_out);
 
 	if (ret)
 		return ret;
-	c->cmds[0] = (struct drm_lumen_cmd){
-		.opcode = DRM_LUMEN_CMD_FENCE, .dst_handle = c->bo[0],
-		.dst_offset = BO_SIZE - 8, .value = 0x0123456789abcdefull,
-	};
+	c->cmds[0] = hw_cmd(LUMEN_OP_FENCE, 0, c->va[0] + BO_SIZE - 8, 0x0123456789abcdefull, 0);
+	c->handles[0] = c->bo[0];
 	c->submit = (struct drm_lumen_submit){
-		.cmds = (uintptr_t)c->cmds, .cmd_count = 1, .out_syncobj = c->sync_out,
+		.bo_handles = (uintptr_t)c->handles, .bo_count = 1, .out_syncobj = c->sync_out,
 	};
-	return 0;
+	return cmdbuf(c, c->fd, 1);
 }
 
 static bool fence_written(struct call_ctx *c)
@@ -378,8 +429,9 @@ static const char *verify_fence(struct call_ctx *c, int ret)
  */
 static int setup_copy(struct call_ctx *c)
 {
-	int ret = bo_create(c->fd, 0, &c->bo[0]) ?: bo_create(c->fd, DRM_LUMEN_BO_DEVICE, &c->bo[1]) ?:
-		  bo_create(c->fd, 0, &c->bo[2]) ?:
+	int ret = bo_create_va(c->fd, 0, &c->bo[0], &c->va[0]) ?:
+		  bo_create_va(c->fd, DRM_LUMEN_BO_DEVICE, &c->bo[1], &c->va[1]) ?:
+		  bo_create_va(c->fd, 0, &c->bo[2], &c->va[2]) ?:
 		  syncobj_create(c->fd, DRM_SYNCOBJ_CREATE_SIGNALED, &c->sync_in) ?:
 		  syncobj_create(c->fd, 0, &c->sync_out);
 
@@ -390,23 +442,20 @@ static int setup_copy(struct call_ctx *c)
 		return -ENOMEM;
 	for (size_t i = 0; i < BO_SIZE; i++)
 		c->map[0][i] = (uint8_t)(i * 7 + 3);
-	c->cmds[0] = (struct drm_lumen_cmd){
-		.opcode = DRM_LUMEN_CMD_COPY, .src_handle = c->bo[0], .dst_handle = c->bo[1],
-		.size = BO_SIZE,
-	};
-	c->cmds[1] = (struct drm_lumen_cmd){
-		.opcode = DRM_LUMEN_CMD_COPY, .src_handle = c->bo[1], .dst_handle = c->bo[2],
-		.size = BO_SIZE - 8,
-	};
-	c->cmds[2] = (struct drm_lumen_cmd){
-		.opcode = DRM_LUMEN_CMD_FENCE, .dst_handle = c->bo[2], .dst_offset = BO_SIZE - 8,
-		.value = 42,
-	};
+	c->cmds[0] = hw_cmd(LUMEN_OP_COPY, 0, c->va[0], c->va[1], BO_SIZE);
+	c->cmds[1] = hw_cmd(LUMEN_OP_COPY, 0, c->va[1], c->va[2], BO_SIZE - 8);
+	c->cmds[2] = hw_cmd(LUMEN_OP_FENCE, 0, c->va[2] + BO_SIZE - 8, 42, 0);
+	/* Queue 1 % n: the copies need the DMA engine or a compute engine. */
 	c->submit = (struct drm_lumen_submit){
-		.cmds = (uintptr_t)c->cmds, .cmd_count = 3, .queue = 1 % c->num_queues,
+		.bo_handles = (uintptr_t)c->handles, .bo_count = 4, .queue = 1 % c->num_queues,
 		.in_syncobj = c->sync_in, .out_syncobj = c->sync_out,
 	};
-	return 0;
+	ret = cmdbuf(c, c->fd, 3);
+	c->handles[0] = c->bo[0];
+	c->handles[1] = c->bo[1];
+	c->handles[2] = c->bo[2];
+	c->handles[3] = c->cb;
+	return ret;
 }
 
 static bool copied(struct call_ctx *c)
@@ -467,6 +516,48 @@ static const char *verify_prime_import(struct call_ctx *c, int ret)
 	return c->made_handle == c->bo[0] ? NULL : "self-import gave another handle";
 }
 
+/* Import into a second file: the BO gets mapped into that file's context. */
+static int setup_prime_import_other(struct call_ctx *c)
+{
+	int ret = setup_prime_import(c);
+
+	if (ret)
+		return ret;
+	c->other_fd = open(DEVICE, O_RDWR | O_CLOEXEC);
+	return c->other_fd < 0 ? -errno : 0;
+}
+
+static int call_prime_import_other(struct call_ctx *c)
+{
+	struct drm_prime_handle args = { .fd = c->made_fd };
+	int ret = xioctl(c->other_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args);
+
+	c->made_handle = 0;	/* a handle of other_fd: goes with it */
+	return ret ?: (args.handle ? 0 : -EINVAL);
+}
+
+static const char *verify_prime_import_other(struct call_ctx *c, int ret)
+{
+	struct drm_lumen_bo_info info = { 0 };
+	struct drm_prime_handle args = { .fd = c->made_fd };
+
+	if (ret)
+		return NULL;
+	if (xioctl(c->other_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args))
+		return "the import has no handle";
+	info.handle = args.handle;
+	if (xioctl(c->other_fd, DRM_IOCTL_LUMEN_BO_INFO, &info))
+		return "the import is not mapped in the second file";
+	return info.va && info.size == BO_SIZE ? NULL : "the import's BO_INFO is wrong";
+}
+
+static int call_bo_info(struct call_ctx *c)
+{
+	struct drm_lumen_bo_info info = { .handle = c->bo[0] };
+
+	return xioctl(c->fd, DRM_IOCTL_LUMEN_BO_INFO, &info);
+}
+
 /* A sync file of a job's fence. */
 static int setup_sync_file(struct call_ctx *c)
 {
@@ -501,12 +592,16 @@ static const char *verify_sync_file(struct call_ctx *c, int ret)
 /* Closing a file whose job is still queued: release cannot fail. */
 static int setup_close(struct call_ctx *c)
 {
+	int ret;
+
 	c->made_fd = open(DEVICE, O_RDWR | O_CLOEXEC);
 	if (c->made_fd < 0)
 		return -errno;
-	c->cmds[0] = (struct drm_lumen_cmd){ .opcode = DRM_LUMEN_CMD_NOP };
-	c->submit = (struct drm_lumen_submit){ .cmds = (uintptr_t)c->cmds, .cmd_count = 1 };
-	return xioctl(c->made_fd, DRM_IOCTL_LUMEN_SUBMIT, &c->submit);
+	c->cmds[0] = hw_cmd(LUMEN_OP_NOP, 0, 0, 0, 0);
+	c->submit = (struct drm_lumen_submit){ 0 };
+	ret = cmdbuf(c, c->made_fd, 1);
+	c->cb = 0;	/* a handle of made_fd: goes with it */
+	return ret ?: xioctl(c->made_fd, DRM_IOCTL_LUMEN_SUBMIT, &c->submit);
 }
 
 static int call_close(struct call_ctx *c)
@@ -533,6 +628,9 @@ static const struct call calls[] = {
 	CALL("syncobj-create", setup_none, call_syncobj_create, NULL),
 	CALL("prime-export", setup_one_bo, call_prime_export, NULL),
 	CALL("prime-import", setup_prime_import, call_prime_import, verify_prime_import),
+	CALL("prime-import-other", setup_prime_import_other, call_prime_import_other,
+	     verify_prime_import_other),
+	CALL("bo-info", setup_one_bo, call_bo_info, NULL),
 	{
 		.name = "sync-file-export", .setup = setup_sync_file, .call = call_sync_file,
 		.verify = verify_sync_file,
@@ -551,6 +649,10 @@ static void undo(struct call_ctx *c)
 		munmap(c->made_map, BO_SIZE);
 	if (c->made_fd >= 0)
 		close(c->made_fd);
+	if (c->other_fd >= 0)
+		close(c->other_fd);
+	if (c->cb)
+		gem_close(c->fd, c->cb);
 	for (int i = 0; i < 3; i++) {
 		if (c->map[i])
 			munmap(c->map[i], BO_SIZE);
@@ -569,7 +671,9 @@ static void undo(struct call_ctx *c)
 
 static void ctx_init(struct call_ctx *c, int fd, uint32_t num_queues)
 {
-	*c = (struct call_ctx){ .fd = fd, .num_queues = num_queues, .made_fd = -1 };
+	*c = (struct call_ctx){
+		.fd = fd, .num_queues = num_queues, .made_fd = -1, .other_fd = -1,
+	};
 }
 
 /* ---- Fault injection ---------------------------------------------------------- */
@@ -799,8 +903,10 @@ EACH_ALLOCATION(9, submit_copy)
 EACH_ALLOCATION(10, syncobj_create)
 EACH_ALLOCATION(11, prime_export)
 EACH_ALLOCATION(12, prime_import)
-EACH_ALLOCATION(13, sync_file_export)
-EACH_ALLOCATION(14, close_with_job)
+EACH_ALLOCATION(13, prime_import_other)
+EACH_ALLOCATION(14, bo_info)
+EACH_ALLOCATION(15, sync_file_export)
+EACH_ALLOCATION(16, close_with_job)
 
 /*
  * Many calls in a seeded random order, 10% of every allocation failing:

@@ -19,6 +19,8 @@
 
 #include <drm/lumen_accel.h>
 
+#include "lumen_regs.h"	/* the device's command encodings */
+
 /* ---- Reproducible randomness: splitmix64 ------------------------------- */
 
 struct fz_rng {
@@ -52,19 +54,22 @@ static inline bool fz_chance(struct fz_rng *rng, unsigned int percent)
 #define FZ_MAX_SYNCOBJS		16
 #define FZ_MAX_MAPS		24
 #define FZ_MAX_CHILDREN		4
-/* Most commands per job the fuzzer sends (the driver's limit is 512). */
-#define FZ_MAX_CMDS		512
 /*
- * Read-write pages before the guard page, where jobs' command arrays end:
- * room for FZ_MAX_CMDS + 1 commands of 64 bytes.
+ * Most commands per job the fuzzer writes: jobs are command buffers of
+ * the worker's own command BO (two halves of FZ_CB_SIZE, used in turn).
  */
-#define FZ_CMD_PAGES		9
-/* System-memory bytes one worker may hold in BOs it will use in jobs. */
+#define FZ_MAX_CMDS		512
+#define FZ_CB_SIZE		(2 * FZ_MAX_CMDS * 64)
+/* Read-write pages before the guard page, for bad user pointers. */
+#define FZ_CMD_PAGES		1
+/* System-memory bytes one worker may hold in BOs (pinned at creation). */
 #define FZ_SYSTEM_BUDGET	(24ull << 20)
 
 struct fz_bo {
 	uint32_t handle;
 	uint64_t size;
+	/* Device VA in the worker's context. */
+	uint64_t va;
 	bool devmem;
 	/* Created by a forked child's parent: the child must not close it. */
 	bool borrowed;
@@ -98,6 +103,7 @@ enum fz_op {
 	FZ_SUBMIT_BAD,
 	FZ_SYNC_FILE,
 	FZ_PRIME,
+	FZ_BO_INFO,
 	FZ_RAW_IOCTL,
 	FZ_REOPEN,
 	FZ_FORK,
@@ -124,8 +130,14 @@ struct fz_worker {
 	const char *path;
 	int fd;
 	uint32_t num_queues;
-	uint32_t max_cmds;
+	uint32_t max_cmdbuf_size;
 	uint64_t devmem_size;
+	uint64_t va_start, va_end;
+	/* The command BO: handle, VA, CPU mapping, next half to use. */
+	uint32_t cb_handle;
+	uint64_t cb_va;
+	uint8_t *cb_map;
+	unsigned int cb_half;
 
 	struct fz_bo bos[FZ_MAX_BOS];
 	unsigned int nbos;
@@ -145,10 +157,20 @@ struct fz_worker {
 
 /* ---- Generators (gen.c) ---------------------------------------------------- */
 
-/* A command that passes every check of DRM_IOCTL_LUMEN_SUBMIT, or a NOP. */
-void fz_gen_cmd(struct fz_worker *w, struct drm_lumen_cmd *cmd);
-/* The same command with one field broken (it may by chance stay valid). */
-void fz_mutate_cmd(struct fz_worker *w, struct drm_lumen_cmd *cmd);
+/* One device command, as lumen_regs.h lays it out (little-endian host). */
+struct fz_cmd {
+	uint64_t header;
+	uint64_t args[LUMEN_CMD_ARGS];
+};
+
+/*
+ * A device command on the worker's BOs, by VA: NOP, FENCE, TIMESTAMP,
+ * COPY, FILL.  It may still fail on the device (a BO closed meanwhile,
+ * a copy the device refuses): the device's checks are fuzzed too.
+ */
+void fz_gen_cmd(struct fz_worker *w, struct fz_cmd *cmd);
+/* The same command broken: bad opcode, flags, reserved bits, addresses. */
+void fz_mutate_cmd(struct fz_worker *w, struct fz_cmd *cmd);
 /* A size for a new BO: mostly small, sometimes at or past the limits. */
 uint64_t fz_gen_bo_size(struct fz_worker *w, bool devmem, bool valid);
 /* An interesting 64-bit value: boundaries, powers of two, random. */

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Generators: well-formed commands built from a worker's pools, the ways
- * to break them, and interesting numbers.  "Well formed" follows
- * Documentation/uapi.rst ("Commands"): a valid command must be accepted.
+ * Generators: device commands on the worker's BOs (by device VA), the ways
+ * to break them, and interesting numbers.  The driver does not read a
+ * command buffer: any content is a valid submission, and what the device
+ * makes of it (a fault, a bad command) fails only that job.  So broken
+ * commands fuzz the device and the driver's error recovery; broken
+ * submit arguments fuzz the driver's checks (Documentation/uapi.rst).
  */
 #include "fuzz.h"
 
@@ -118,22 +121,27 @@ static uint64_t copy_size(struct fz_worker *w, uint64_t max)
 	return 1 + fz_below(&w->rng, max < 65536 ? max : 65536);
 }
 
-static void gen_fence(struct fz_worker *w, struct drm_lumen_cmd *cmd)
+static uint64_t hdr(uint8_t opcode, uint8_t flags)
 {
-	const struct fz_bo *bo = pick_bo(w, true);
+	return opcode | (uint64_t)flags << 8;
+}
+
+static void gen_fence(struct fz_worker *w, struct fz_cmd *cmd)
+{
+	const struct fz_bo *bo = pick_bo(w, false);
 
 	if (!bo)
 		return;
-	cmd->opcode = DRM_LUMEN_CMD_FENCE;
-	cmd->dst_handle = bo->handle;
-	cmd->dst_offset = 8 * fz_below(&w->rng, bo->size / 8);
-	cmd->value = fz_next(&w->rng);
+	cmd->header = hdr(fz_chance(&w->rng, 80) ? LUMEN_OP_FENCE : LUMEN_OP_TIMESTAMP, 0);
+	cmd->args[0] = bo->va + 8 * fz_below(&w->rng, bo->size / 8);
+	if ((cmd->header & 0xff) == LUMEN_OP_FENCE)
+		cmd->args[1] = fz_next(&w->rng);
 }
 
-static void gen_copy(struct fz_worker *w, struct drm_lumen_cmd *cmd)
+static void gen_copy(struct fz_worker *w, struct fz_cmd *cmd)
 {
 	const struct fz_bo *src = pick_bo(w, false), *dst = pick_bo(w, false);
-	uint64_t size;
+	uint64_t size, src_off, dst_off;
 
 	if (!src || !dst)
 		return;
@@ -142,103 +150,122 @@ static void gen_copy(struct fz_worker *w, struct drm_lumen_cmd *cmd)
 		if (src->size < 2)
 			return;
 		size = copy_size(w, src->size / 2);
-		cmd->src_offset = fz_below(&w->rng, src->size / 2 - size + 1);
-		cmd->dst_offset = src->size / 2 + fz_below(&w->rng, src->size - src->size / 2 - size + 1);
+		src_off = fz_below(&w->rng, src->size / 2 - size + 1);
+		dst_off = src->size / 2 + fz_below(&w->rng, src->size - src->size / 2 - size + 1);
 		if (fz_chance(&w->rng, 50)) {
-			uint64_t t = cmd->src_offset;
+			uint64_t t = src_off;
 
-			cmd->src_offset = cmd->dst_offset;
-			cmd->dst_offset = t;
+			src_off = dst_off;
+			dst_off = t;
 		}
 	} else {
 		size = copy_size(w, src->size < dst->size ? src->size : dst->size);
-		cmd->src_offset = fz_below(&w->rng, src->size - size + 1);
-		cmd->dst_offset = fz_below(&w->rng, dst->size - size + 1);
+		src_off = fz_below(&w->rng, src->size - size + 1);
+		dst_off = fz_below(&w->rng, dst->size - size + 1);
 	}
-	cmd->opcode = DRM_LUMEN_CMD_COPY;
-	cmd->src_handle = src->handle;
-	cmd->dst_handle = dst->handle;
-	cmd->size = size;
+	cmd->header = hdr(LUMEN_OP_COPY, 0);
+	cmd->args[0] = src->va + src_off;
+	cmd->args[1] = dst->va + dst_off;
+	cmd->args[2] = size;
 }
 
-void fz_gen_cmd(struct fz_worker *w, struct drm_lumen_cmd *cmd)
+static void gen_fill(struct fz_worker *w, struct fz_cmd *cmd)
+{
+	const struct fz_bo *bo = pick_bo(w, false);
+	uint64_t size;
+
+	if (!bo)
+		return;
+	size = copy_size(w, bo->size);
+	cmd->header = hdr(LUMEN_OP_FILL, 0);
+	cmd->args[0] = bo->va + fz_below(&w->rng, bo->size - size + 1);
+	cmd->args[1] = size;
+	cmd->args[2] = fz_next(&w->rng);
+}
+
+void fz_gen_cmd(struct fz_worker *w, struct fz_cmd *cmd)
 {
 	unsigned int kind = (unsigned int)fz_below(&w->rng, 10);
 
-	*cmd = (struct drm_lumen_cmd){ .opcode = DRM_LUMEN_CMD_NOP };
+	*cmd = (struct fz_cmd){ .header = hdr(LUMEN_OP_NOP, 0) };
 	if (kind < 3)
 		gen_fence(w, cmd);
-	else if (kind < 9)
+	else if (kind < 8)
 		gen_copy(w, cmd);
+	else if (kind < 9)
+		gen_fill(w, cmd);
 }
 
-void fz_mutate_cmd(struct fz_worker *w, struct drm_lumen_cmd *cmd)
+/* A VA the worker's context does not map, or cannot. */
+static uint64_t bad_va(struct fz_worker *w)
 {
-	switch (fz_below(&w->rng, 16)) {
+	switch (fz_below(&w->rng, 5)) {
 	case 0:
-		cmd->opcode = fz_gen_u32(w);
+		return 0;
+	case 1:
+		return w->va_start - 8 * (1 + fz_below(&w->rng, 512));
+	case 2:
+		return w->va_end + 8 * fz_below(&w->rng, 512);
+	case 3:
+		return (1ull << 48) + 8 * fz_below(&w->rng, 512);
+	default:
+		return fz_gen_u64(w) & ~7ull;
+	}
+}
+
+void fz_mutate_cmd(struct fz_worker *w, struct fz_cmd *cmd)
+{
+	unsigned int arg = (unsigned int)fz_below(&w->rng, LUMEN_CMD_ARGS);
+
+	switch (fz_below(&w->rng, 12)) {
+	case 0:
+		/* Any opcode, operators (on garbage descriptors) included. */
+		cmd->header = (cmd->header & ~0xffull) | fz_below(&w->rng, 256);
 		break;
 	case 1:
-		cmd->flags = 1u << fz_below(&w->rng, 32);
+		cmd->header |= (uint64_t)(1u << fz_below(&w->rng, 8)) << 8;
 		break;
 	case 2:
-		cmd->reserved[fz_below(&w->rng, 2)] = fz_gen_u64(w) | 1;
+		/* Reserved header bytes. */
+		cmd->header |= 1ull << (16 + fz_below(&w->rng, 48));
 		break;
 	case 3:
-		cmd->src_handle = fz_any_bo_handle(w);
+		cmd->args[arg] = fz_gen_u64(w);
 		break;
 	case 4:
-		cmd->dst_handle = fz_any_bo_handle(w);
+		cmd->args[0] = bad_va(w);
 		break;
 	case 5:
-		/* Just past the end, or wrapping around. */
-		cmd->src_offset += fz_chance(&w->rng, 50) ? 1 + fz_below(&w->rng, 8192) :
-							    UINT64_MAX - fz_below(&w->rng, 16);
+		cmd->args[1] = bad_va(w);
 		break;
 	case 6:
-		cmd->dst_offset += fz_chance(&w->rng, 50) ? 1 + fz_below(&w->rng, 8192) :
-							    UINT64_MAX - fz_below(&w->rng, 16);
+		cmd->args[0] += 1 + fz_below(&w->rng, 7);	/* misaligned */
 		break;
 	case 7:
-		cmd->dst_offset += 1 + fz_below(&w->rng, 7);	/* misaligned fence */
+		/* Past the end of its BO, into the guard page or beyond. */
+		cmd->args[2] += 1 + fz_below(&w->rng, 1 << 20);
 		break;
 	case 8:
-		cmd->size = fz_gen_u64(w);
+		/* An INDIRECT into one of the BOs: garbage, nested. */
+		cmd->header = hdr(LUMEN_OP_INDIRECT, 0);
+		cmd->args[0] = w->nbos ? w->bos[fz_below(&w->rng, w->nbos)].va : bad_va(w);
+		cmd->args[1] = 64 * (1 + fz_below(&w->rng, 64));
+		cmd->args[2] = fz_below(&w->rng, 3);	/* a context field: must be 0 */
 		break;
 	case 9:
-		cmd->size += 1 + fz_below(&w->rng, 4096);
+		/* A WAIT that is satisfied at once (or faults). */
+		cmd->header = hdr(LUMEN_OP_WAIT, 0);
+		cmd->args[0] = w->nbos ? w->bos[fz_below(&w->rng, w->nbos)].va : bad_va(w);
+		cmd->args[1] = 0;
 		break;
 	case 10:
-		cmd->value = fz_gen_u64(w) | 1;
-		break;
-	case 11:
-		/* The same BO on both sides, ranges overlapping. */
-		cmd->src_handle = cmd->dst_handle;
-		cmd->src_offset = cmd->dst_offset + fz_below(&w->rng, cmd->size ? cmd->size : 1);
-		break;
-	case 12:
-		/* A field of another opcode. */
-		cmd->opcode = (uint32_t)fz_below(&w->rng, 3);
-		break;
-	case 13:
-		cmd->src_offset = fz_gen_u64(w);
-		break;
-	case 14:
-		cmd->dst_offset = fz_gen_u64(w);
+		/* The command BO itself: commands writing commands. */
+		cmd->header = hdr(LUMEN_OP_FENCE, 0);
+		cmd->args[0] = w->cb_va + 8 * fz_below(&w->rng, FZ_CB_SIZE / 8);
+		cmd->args[1] = fz_gen_u64(w);
 		break;
 	default:
-		/* A FENCE into device memory. */
-		for (unsigned int i = 0; i < w->nbos; i++) {
-			if (w->bos[i].devmem) {
-				cmd->opcode = DRM_LUMEN_CMD_FENCE;
-				cmd->dst_handle = w->bos[i].handle;
-				cmd->dst_offset = 0;
-				cmd->src_handle = 0;
-				cmd->src_offset = 0;
-				cmd->size = 0;
-				break;
-			}
-		}
+		cmd->args[arg] = fz_next(&w->rng);
 		break;
 	}
 }

@@ -158,7 +158,7 @@ static int worker_main(const struct options *o, unsigned int id, struct fz_stats
 
 /* ---- After the storm: one copy job must still work -------------------------- */
 
-static int bo_create(int fd, uint64_t size, uint32_t flags, uint32_t *handle, void **map)
+static int bo_create(int fd, uint64_t size, uint32_t flags, uint64_t *va, void **map)
 {
 	struct drm_lumen_bo_create create = { .size = size, .flags = flags };
 	struct drm_lumen_bo_mmap_offset off = { 0 };
@@ -167,7 +167,8 @@ static int bo_create(int fd, uint64_t size, uint32_t flags, uint32_t *handle, vo
 	ret = fz_ioctl(fd, DRM_IOCTL_LUMEN_BO_CREATE, &create);
 	if (ret)
 		return ret;
-	*handle = off.handle = create.handle;
+	*va = create.va;
+	off.handle = create.handle;
 	ret = fz_ioctl(fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &off);
 	if (ret)
 		return ret;
@@ -181,14 +182,11 @@ static int device_works(const char *path, uint64_t seed)
 	const uint64_t size = 1 << 20;
 	struct fz_rng rng = { seed };
 	struct drm_syncobj_create sync = { 0 };
-	struct drm_lumen_cmd cmds[2] = {
-		{ .opcode = DRM_LUMEN_CMD_COPY, .size = size },
-		{ .opcode = DRM_LUMEN_CMD_COPY, .size = size },
-	};
-	struct drm_lumen_submit submit = { .cmds = (uintptr_t)cmds, .cmd_count = 2 };
+	struct drm_lumen_submit submit = { .cmdbuf_size = 2 * sizeof(struct fz_cmd) };
 	struct drm_syncobj_wait wait = { .count_handles = 1 };
-	uint32_t src, mid, dst;
+	uint64_t src, mid, dst, cb;
 	uint8_t *in, *out;
+	struct fz_cmd *cmds;
 	void *unused;
 	int fd, ret;
 
@@ -201,6 +199,8 @@ static int device_works(const char *path, uint64_t seed)
 	if (!ret)
 		ret = bo_create(fd, size, 0, &dst, (void **)&out);
 	if (!ret)
+		ret = bo_create(fd, 4096, 0, &cb, (void **)&cmds);
+	if (!ret)
 		ret = fz_ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &sync);
 	if (ret)
 		goto out;
@@ -209,10 +209,9 @@ static int device_works(const char *path, uint64_t seed)
 
 		memcpy(in + i, &v, 8);
 	}
-	cmds[0].src_handle = src;
-	cmds[0].dst_handle = mid;
-	cmds[1].src_handle = mid;
-	cmds[1].dst_handle = dst;
+	cmds[0] = (struct fz_cmd){ .header = LUMEN_OP_COPY, .args = { src, mid, size } };
+	cmds[1] = (struct fz_cmd){ .header = LUMEN_OP_COPY, .args = { mid, dst, size } };
+	submit.cmdbuf_va = cb;
 	submit.out_syncobj = sync.handle;
 	ret = fz_ioctl(fd, DRM_IOCTL_LUMEN_SUBMIT, &submit);
 	if (ret)

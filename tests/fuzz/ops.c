@@ -38,6 +38,9 @@
 /* Errnos each ioctl may return (Documentation/uapi.rst), 0 ends a list. */
 static const int query_errs[] = { EINVAL, EFAULT, 0 };
 static const int create_errs[] = { EINVAL, ENOSPC, ENOMEM, EFAULT, 0 };
+static const int info_errs[] = { EINVAL, ENOENT, EFAULT, 0 };
+/* A job's fence errors (ENODEV cannot happen: the device stays). */
+static const int job_errs[] = { EFAULT, EIO, ETIMEDOUT, ESRCH, ECANCELED, 0 };
 static const int offset_errs[] = { EINVAL, ENOENT, ENOMEM, EFAULT, 0 };
 static const int submit_errs[] = { EINVAL, E2BIG, EFAULT, ENOENT, ENOMEM, 0 };
 static const int mmap_errs[] = { EINVAL, EACCES, ENOMEM, 0 };
@@ -76,7 +79,8 @@ static const char *const op_names[FZ_OP_COUNT] = {
 	[FZ_GEM_CLOSE] = "gem-close", [FZ_MMAP_OFFSET] = "mmap-offset", [FZ_MMAP] = "mmap",
 	[FZ_MUNMAP] = "munmap", [FZ_TOUCH] = "touch", [FZ_SYNCOBJ] = "syncobj",
 	[FZ_WAIT] = "wait", [FZ_SUBMIT] = "submit", [FZ_SUBMIT_BAD] = "submit-bad",
-	[FZ_SYNC_FILE] = "sync-file", [FZ_PRIME] = "prime", [FZ_RAW_IOCTL] = "raw-ioctl",
+	[FZ_SYNC_FILE] = "sync-file", [FZ_PRIME] = "prime", [FZ_BO_INFO] = "bo-info",
+	[FZ_RAW_IOCTL] = "raw-ioctl",
 	[FZ_REOPEN] = "reopen", [FZ_FORK] = "fork",
 };
 
@@ -132,6 +136,37 @@ static struct fz_syncobj *find_syncobj(struct fz_worker *w, uint32_t handle)
 	return NULL;
 }
 
+/* The worker's command BO, mapped for writing commands. */
+static int open_cmd_bo(struct fz_worker *w)
+{
+	struct drm_lumen_bo_create create = { .size = FZ_CB_SIZE };
+	struct drm_lumen_bo_mmap_offset off = { 0 };
+	void *p;
+	int ret;
+
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_CREATE, &create);
+	if (!ret) {
+		off.handle = create.handle;
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET, &off);
+	}
+	if (ret) {
+		close(w->fd);
+		w->fd = -1;
+		return ret;
+	}
+	p = mmap(NULL, FZ_CB_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, (off_t)off.offset);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		close(w->fd);
+		w->fd = -1;
+		return ret;
+	}
+	w->cb_handle = create.handle;
+	w->cb_va = create.va;
+	w->cb_map = p;
+	return 0;
+}
+
 int fz_open(struct fz_worker *w)
 {
 	struct drm_lumen_device_info info = { 0 };
@@ -151,12 +186,17 @@ int fz_open(struct fz_worker *w)
 	}
 	w->num_queues = info.num_queues;
 	w->devmem_size = info.devmem_size;
-	w->max_cmds = info.max_job_cmds < FZ_MAX_CMDS ? info.max_job_cmds : FZ_MAX_CMDS;
-	return 0;
+	w->max_cmdbuf_size = info.max_cmdbuf_size;
+	w->va_start = info.va_start;
+	w->va_end = info.va_end;
+	return open_cmd_bo(w);
 }
 
 void fz_close(struct fz_worker *w)
 {
+	if (w->cb_map)
+		munmap(w->cb_map, FZ_CB_SIZE);
+	w->cb_map = NULL;
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
@@ -251,8 +291,10 @@ static void op_bo_create(struct fz_worker *w)
 		return;
 	if (args.size != ((size + PAGE - 1) & ~(PAGE - 1)) || !args.handle)
 		fz_unexpected(w, FZ_BO_CREATE, 0, "returned size or handle");
+	if (args.va < w->va_start || args.va > w->va_end - args.size || args.va % PAGE)
+		fz_unexpected(w, FZ_BO_CREATE, 0, "returned VA");
 	w->bos[w->nbos++] = (struct fz_bo){
-		.handle = args.handle, .size = args.size, .devmem = devmem,
+		.handle = args.handle, .size = args.size, .va = args.va, .devmem = devmem,
 	};
 	if (!devmem)
 		w->system_bytes += args.size;
@@ -269,18 +311,11 @@ static void op_bo_create_bad(struct fz_worker *w)
 	if (fz_chance(&w->rng, 40))
 		args.flags |= 1u << fz_below(&w->rng, 32);
 	/*
-	 * A large system BO must never be used in a job: its first use would
-	 * pin every page, more than the guest has.  It is closed at once, and
-	 * made only when no child shares the file (a child's random handle
-	 * could name it in between).
+	 * A large system BO pins every page at creation (it is mapped into
+	 * the context at once), more than the guest has: never make one.
 	 */
-	if (w->child || w->nchildren) {
-		if (args.size > (16ull << 20) && args.size <= (1ull << 30))
-			args.size = (1ull << 30) + 1;
-	} else if (fz_chance(&w->rng, 5)) {
-		args.size = 1ull << 30;		/* the largest system BO */
-		args.flags = 0;
-	}
+	if (!devmem && args.size > (16ull << 20) && args.size <= (1ull << 30))
+		args.size = (1ull << 30) + 1;
 	if (fz_chance(&w->rng, 5))
 		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_CREATE, w->guard);
 	else
@@ -320,6 +355,9 @@ static void op_gem_close(struct fz_worker *w)
 	for (i = 0; i < w->nbos; i++)
 		if (w->bos[i].handle == args.handle)
 			return;
+	/* Nor the command BO: every job needs it. */
+	if (args.handle == w->cb_handle)
+		return;
 	ret = fz_ioctl(w->fd, DRM_IOCTL_GEM_CLOSE, &args);
 	check(w, FZ_GEM_CLOSE, ret, core_errs, false, "close a stray handle");
 }
@@ -536,16 +574,19 @@ static void op_wait(struct fz_worker *w)
 
 /* ---- Submission -------------------------------------------------------------- */
 
-/* Commands live at the end of the pages before the guard page. */
-static struct drm_lumen_cmd *cmd_area(struct fz_worker *w, uint32_t n)
+/* The next half of the command BO, for @n commands. */
+static struct fz_cmd *cmd_area(struct fz_worker *w, uint64_t *va)
 {
-	return (struct drm_lumen_cmd *)w->guard - n;
+	unsigned int off = (w->cb_half++ & 1) * (FZ_CB_SIZE / 2);
+
+	*va = w->cb_va + off;
+	return (struct fz_cmd *)(w->cb_map + off);
 }
 
 static uint32_t job_length(struct fz_worker *w)
 {
 	if (fz_chance(&w->rng, 2))
-		return w->max_cmds;
+		return FZ_MAX_CMDS;
 	if (fz_chance(&w->rng, 10))
 		return 1 + (uint32_t)fz_below(&w->rng, 64);
 	return 1 + (uint32_t)fz_below(&w->rng, 4);
@@ -578,20 +619,40 @@ static uint32_t own_syncobj(struct fz_worker *w)
 	return s->borrowed ? 0 : s->handle;
 }
 
+/* The BO list of a job: some of the pool, maybe the command BO. */
+static uint32_t bo_list(struct fz_worker *w, uint32_t *handles, uint32_t max)
+{
+	uint32_t n = 0;
+
+	if (fz_chance(&w->rng, 40))
+		return 0;	/* the fast path */
+	if (fz_chance(&w->rng, 50))
+		handles[n++] = w->cb_handle;
+	while (n < max && w->nbos && fz_chance(&w->rng, 70))
+		handles[n++] = w->bos[fz_below(&w->rng, w->nbos)].handle;
+	return n;
+}
+
+static uint32_t job_handles[16];
+
 static void build_submit(struct fz_worker *w, struct drm_lumen_submit *args)
 {
 	uint32_t n = job_length(w), i;
-	struct drm_lumen_cmd *cmds = cmd_area(w, n);
+	uint64_t va;
+	struct fz_cmd *cmds = cmd_area(w, &va);
 
 	for (i = 0; i < n; i++)
 		fz_gen_cmd(w, &cmds[i]);
 	*args = (struct drm_lumen_submit){
-		.cmds = (uintptr_t)cmds,
-		.cmd_count = n,
+		.cmdbuf_va = va,
+		.cmdbuf_size = n * sizeof(*cmds),
 		.queue = (uint32_t)fz_below(&w->rng, w->num_queues),
 		.in_syncobj = fz_chance(&w->rng, 30) ? fenced_syncobj(w) : 0,
 		.out_syncobj = fz_chance(&w->rng, 60) ? own_syncobj(w) : 0,
 	};
+	args->bo_count = bo_list(w, job_handles, 16);
+	if (args->bo_count)
+		args->bo_handles = (uintptr_t)job_handles;
 }
 
 static void submitted(struct fz_worker *w, const struct drm_lumen_submit *args)
@@ -605,41 +666,26 @@ static void submitted(struct fz_worker *w, const struct drm_lumen_submit *args)
 /* What the worker believed about a job the driver refused. */
 static void dump_submit(struct fz_worker *w, const struct drm_lumen_submit *args)
 {
-	const struct drm_lumen_cmd *cmds = (const void *)(uintptr_t)args->cmds;
 	const struct fz_syncobj *in = find_syncobj(w, args->in_syncobj);
 
-	printf("#   queue %u, in-syncobj %u (%s), out-syncobj %u, %u commands\n", args->queue,
-	       args->in_syncobj, in ? (in->has_fence ? "fenced" : "no fence") : "none",
-	       args->out_syncobj, args->cmd_count);
-	for (uint32_t i = 0; i < args->cmd_count && i < 8; i++) {
-		const struct drm_lumen_cmd *c = &cmds[i];
-		const struct fz_bo *src = NULL, *dst = NULL;
-
-		for (unsigned int b = 0; b < w->nbos; b++) {
-			if (w->bos[b].handle == c->src_handle)
-				src = &w->bos[b];
-			if (w->bos[b].handle == c->dst_handle)
-				dst = &w->bos[b];
-		}
-		printf("#   cmd %u: op %u src %u+%llu (%lld%s) dst %u+%llu (%lld%s) size %llu\n", i,
-		       c->opcode, c->src_handle, (unsigned long long)c->src_offset,
-		       src ? (long long)src->size : -1LL, src && src->devmem ? " dev" : "",
-		       c->dst_handle, (unsigned long long)c->dst_offset,
-		       dst ? (long long)dst->size : -1LL, dst && dst->devmem ? " dev" : "",
-		       (unsigned long long)c->size);
-	}
+	printf("#   queue %u, in-syncobj %u (%s), out-syncobj %u, cmdbuf %#llx + %u, %u BOs\n",
+	       args->queue, args->in_syncobj, in ? (in->has_fence ? "fenced" : "no fence") : "none",
+	       args->out_syncobj, (unsigned long long)args->cmdbuf_va, args->cmdbuf_size,
+	       args->bo_count);
+	for (uint32_t i = 0; i < args->bo_count && i < 16; i++)
+		printf("#   BO handle %u\n", job_handles[i]);
 }
 
 static void op_submit(struct fz_worker *w)
 {
 	struct drm_lumen_submit args;
-	uint64_t before = w->stats->unexpected;
 	int ret;
 
 	build_submit(w, &args);
 	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_SUBMIT, &args);
+	/* A child's BO list may name BOs its parent closed: ENOENT. */
 	check(w, FZ_SUBMIT, ret, submit_errs, true, "well-formed job");
-	if (w->stats->unexpected != before)
+	if (ret && ret != -ENOMEM && !w->child)
 		dump_submit(w, &args);
 	if (!ret)
 		submitted(w, &args);
@@ -648,43 +694,56 @@ static void op_submit(struct fz_worker *w)
 static void op_submit_bad(struct fz_worker *w)
 {
 	struct drm_lumen_submit args;
-	struct drm_lumen_cmd *cmds;
+	struct fz_cmd *cmds;
 	int ret;
 
 	build_submit(w, &args);
-	cmds = (struct drm_lumen_cmd *)(uintptr_t)args.cmds;
-	switch (fz_below(&w->rng, 10)) {
+	cmds = (struct fz_cmd *)(w->cb_map + (args.cmdbuf_va - w->cb_va));
+	switch (fz_below(&w->rng, 12)) {
 	case 0:
 	case 1:
 	case 2:
 	case 3:
-		fz_mutate_cmd(w, &cmds[fz_below(&w->rng, args.cmd_count)]);
+		/* Accepted by the driver; the device stops the queue, or not. */
+		fz_mutate_cmd(w, &cmds[fz_below(&w->rng, args.cmdbuf_size / sizeof(*cmds))]);
 		break;
 	case 4:
-		args.cmd_count = fz_chance(&w->rng, 50) ? 0 : fz_gen_u32(w);
-		if (args.cmd_count > w->max_cmds && fz_chance(&w->rng, 50))
-			args.cmd_count = w->max_cmds + 1;
+		args.cmdbuf_size = fz_chance(&w->rng, 50) ? 0 : fz_gen_u32(w);
+		if (fz_chance(&w->rng, 30))
+			args.cmdbuf_size = w->max_cmdbuf_size + 64;
 		break;
 	case 5:
-		/* Runs into the guard page: the copy must fail with EFAULT. */
-		args.cmd_count += 1 + (uint32_t)fz_below(&w->rng, 2);
-		if (args.cmd_count > w->max_cmds)
-			args.cmd_count = w->max_cmds;
-		args.cmds = (uintptr_t)cmd_area(w, args.cmd_count - 1);
+		/* Runs past the command BO into its guard page: a fault. */
+		args.cmdbuf_va = w->cb_va + FZ_CB_SIZE - 64 * fz_below(&w->rng, 2);
+		args.cmdbuf_size = 128;
 		break;
 	case 6:
-		args.cmds = fz_chance(&w->rng, 30) ? 0 :
-			    fz_chance(&w->rng, 50) ? args.cmds + 1 + fz_below(&w->rng, 63) :
-						     fz_gen_u64(w);
+		args.cmdbuf_va = fz_chance(&w->rng, 30) ? 0 :
+				 fz_chance(&w->rng, 50) ? args.cmdbuf_va + 1 + fz_below(&w->rng, 63) :
+							  fz_gen_u64(w);
 		break;
 	case 7:
 		args.queue = fz_chance(&w->rng, 50) ? w->num_queues : fz_gen_u32(w);
 		break;
 	case 8:
-		if (fz_chance(&w->rng, 50))
-			args.flags = 1u << fz_below(&w->rng, 32);
-		else
-			args.pad = fz_gen_u32(w) | 1;
+		args.flags = 1u << fz_below(&w->rng, 32);
+		break;
+	case 9:
+		/* Stray handles, a bad pointer, or a huge count. */
+		switch (fz_below(&w->rng, 3)) {
+		case 0:
+			job_handles[0] = fz_any_bo_handle(w);
+			args.bo_handles = (uintptr_t)job_handles;
+			args.bo_count = args.bo_count ? args.bo_count : 1;
+			break;
+		case 1:
+			args.bo_handles = fz_chance(&w->rng, 50) ? (uintptr_t)w->guard : fz_gen_u64(w);
+			args.bo_count = 1 + (uint32_t)fz_below(&w->rng, 16);
+			break;
+		default:
+			args.bo_count = fz_chance(&w->rng, 50) ? 4097 : fz_gen_u32(w);
+			break;
+		}
 		break;
 	default:
 		if (fz_chance(&w->rng, 50))
@@ -716,12 +775,17 @@ static void op_sync_file(struct fz_worker *w)
 	check(w, FZ_SYNC_FILE, ret, core_errs, true, "export a sync file");
 	if (ret)
 		return;
-	/* A job that was accepted never fails here: status 1 or 0. */
+	/*
+	 * Status 1 or 0, or one of the job errors Documentation/uapi.rst
+	 * lists ("Job status"): the fuzzer's commands may fault (a BO closed
+	 * meanwhile, a broken command, the command BO rewritten while a job
+	 * read it) or be refused by the device, and only fail their job.
+	 */
 	ret = fz_ioctl(args.fd, SYNC_IOC_FILE_INFO, &info);
 	if (ret)
 		fz_unexpected(w, FZ_SYNC_FILE, ret, "sync file info");
-	else if (info.status < 0 && info.status != -ESRCH)
-		fz_unexpected(w, FZ_SYNC_FILE, info.status, "a job failed");
+	else if (info.status < 0 && !listed(-info.status, job_errs))
+		fz_unexpected(w, FZ_SYNC_FILE, info.status, "a job failed unexpectedly");
 
 	dst = w->nsyncobjs ? &w->syncobjs[fz_below(&w->rng, w->nsyncobjs)] : NULL;
 	if (dst && !dst->borrowed) {
@@ -777,6 +841,31 @@ static void op_prime(struct fz_worker *w)
 	close(args.fd);
 }
 
+/* Where a BO is mapped: the VA BO_CREATE gave; stray handles fail. */
+static void op_bo_info(struct fz_worker *w)
+{
+	struct drm_lumen_bo_info args = { 0 };
+	const struct fz_bo *bo = NULL;
+	int ret;
+
+	if (w->nbos && fz_chance(&w->rng, 70)) {
+		bo = &w->bos[fz_below(&w->rng, w->nbos)];
+		args.handle = bo->handle;
+	} else {
+		args.handle = fz_any_bo_handle(w);
+	}
+	if (fz_chance(&w->rng, 10)) {
+		args.va = fz_gen_u64(w) | 1;	/* an output field: must be 0 */
+		bo = NULL;
+	}
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_INFO, &args);
+	check(w, FZ_BO_INFO, ret, info_errs, bo && !bo->borrowed, "BO info");
+	if (!ret && bo && !bo->borrowed && !w->child &&
+	    (args.va != bo->va || args.size != bo->size ||
+	     !!(args.flags & DRM_LUMEN_BO_DEVICE) != bo->devmem))
+		fz_unexpected(w, FZ_BO_INFO, 0, "BO info differs from BO_CREATE's answer");
+}
+
 /* A driver ioctl number with any size and direction, random bytes. */
 static void op_raw_ioctl(struct fz_worker *w)
 {
@@ -800,10 +889,10 @@ static void op_raw_ioctl(struct fz_worker *w)
 
 		memcpy(buf + i, &v, size - i < 8 ? size - i : 8);
 	}
-	if (nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE && (w->child || w->nchildren)) {
+	if (nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE) {
 		struct drm_lumen_bo_create *c = (void *)buf;
 
-		/* As in op_bo_create_bad(): nothing large while shared. */
+		/* As in op_bo_create_bad(): nothing large in system memory. */
 		if (c->size > (16ull << 20) && c->size <= (1ull << 30))
 			c->size = (1ull << 30) + 1;
 	}
@@ -813,7 +902,7 @@ static void op_raw_ioctl(struct fz_worker *w)
 	if (!ret && nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE)
 		gem_close(w, ((struct drm_lumen_bo_create *)arg)->handle);
 	/* Past the driver's table: EINVAL, always. */
-	if (nr > DRM_COMMAND_BASE + DRM_LUMEN_SUBMIT)
+	if (nr > DRM_COMMAND_BASE + DRM_LUMEN_BO_INFO)
 		check(w, FZ_RAW_IOCTL, ret, past_table_errs, false, "ioctl past the table");
 	else
 		check(w, FZ_RAW_IOCTL, ret, any_driver_errs, false, "driver ioctl, random bytes");
@@ -933,6 +1022,7 @@ static const struct {
 	{ op_submit_bad, 16 },
 	{ op_sync_file, 2 },
 	{ op_prime, 2 },
+	{ op_bo_info, 2 },
 	{ op_raw_ioctl, 2 },
 	{ op_reopen, 1 },
 	{ op_fork, 1 },

@@ -19,6 +19,7 @@ extern "C" {
 #define DRM_LUMEN_BO_CREATE		0x01
 #define DRM_LUMEN_BO_MMAP_OFFSET	0x02
 #define DRM_LUMEN_SUBMIT		0x03
+#define DRM_LUMEN_BO_INFO		0x04
 
 #define DRM_IOCTL_LUMEN_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LUMEN_QUERY, struct drm_lumen_query)
@@ -28,6 +29,8 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LUMEN_BO_MMAP_OFFSET, struct drm_lumen_bo_mmap_offset)
 #define DRM_IOCTL_LUMEN_SUBMIT \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_LUMEN_SUBMIT, struct drm_lumen_submit)
+#define DRM_IOCTL_LUMEN_BO_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LUMEN_BO_INFO, struct drm_lumen_bo_info)
 
 /**
  * enum drm_lumen_query_type - what &drm_lumen_query asks for
@@ -70,23 +73,36 @@ struct drm_lumen_device_info {
 	__u32 num_queues;
 	/** @devmem_size: bytes of device memory (BAR2). */
 	__u64 devmem_size;
-	/** @caps: device capability bits (LUMEN_CAP_* of the device model). */
+	/** @caps: device capability bits (LUMEN_CAP_* of the device). */
 	__u32 caps;
-	/** @max_job_cmds: most commands one &drm_lumen_submit may carry. */
-	__u32 max_job_cmds;
+	/** @max_cmdbuf_size: largest &drm_lumen_submit.cmdbuf_size in bytes. */
+	__u32 max_cmdbuf_size;
 	/** @timestamp_freq: device timestamp counter frequency in Hz. */
 	__u64 timestamp_freq;
+	/** @va_start: lowest device VA the driver hands out. */
+	__u64 va_start;
+	/** @va_end: end (exclusive) of the device VA range of a context. */
+	__u64 va_end;
+	/** @num_engines: engines, compute engines first, the DMA engine last. */
+	__u32 num_engines;
+	/** @num_contexts: hardware MMU contexts (context 0 is the kernel's). */
+	__u32 num_contexts;
 };
 
 /* Buffer object placement, &drm_lumen_bo_create.flags. */
 /** DRM_LUMEN_BO_DEVICE - allocate in device memory instead of system memory. */
 #define DRM_LUMEN_BO_DEVICE		(1u << 0)
-#define DRM_LUMEN_BO_FLAGS		DRM_LUMEN_BO_DEVICE
+/** DRM_LUMEN_BO_READ_ONLY - map the BO read-only in the device VA space. */
+#define DRM_LUMEN_BO_READ_ONLY		(1u << 1)
+#define DRM_LUMEN_BO_FLAGS		(DRM_LUMEN_BO_DEVICE | DRM_LUMEN_BO_READ_ONLY)
 
 /**
  * struct drm_lumen_bo_create - create a zero-filled buffer object
  *
- * Free it with the DRM core's %DRM_IOCTL_GEM_CLOSE.
+ * The new BO is mapped into the file's device address space at a
+ * driver-chosen VA, returned in @va, readable and (unless
+ * %DRM_LUMEN_BO_READ_ONLY) writable by the device.  The mapping lasts as
+ * long as the handle; free it with the DRM core's %DRM_IOCTL_GEM_CLOSE.
  */
 struct drm_lumen_bo_create {
 	/** @size: in: bytes wanted (> 0); out: bytes allocated (page multiple). */
@@ -95,6 +111,8 @@ struct drm_lumen_bo_create {
 	__u32 flags;
 	/** @handle: out: GEM handle of the new object. */
 	__u32 handle;
+	/** @va: out: device virtual address of the BO in this file's context. */
+	__u64 va;
 };
 
 /**
@@ -109,63 +127,54 @@ struct drm_lumen_bo_mmap_offset {
 	__u64 offset;
 };
 
-/* Command opcodes, &drm_lumen_cmd.opcode. */
-/** DRM_LUMEN_CMD_NOP - do nothing. */
-#define DRM_LUMEN_CMD_NOP		0
-/** DRM_LUMEN_CMD_FENCE - write @value (8 bytes) at @dst_handle + @dst_offset. */
-#define DRM_LUMEN_CMD_FENCE		1
-/** DRM_LUMEN_CMD_COPY - copy @size bytes from the source to the destination. */
-#define DRM_LUMEN_CMD_COPY		2
-
 /**
- * struct drm_lumen_cmd - one command of a job
+ * struct drm_lumen_bo_info - where a BO is mapped in this file's context
  *
- * Buffers are named by GEM handle and byte offset; the driver checks every
- * range against its object and turns it into device addresses.  Fields a
- * command does not use must be zero.
+ * A BO this file got by PRIME import or by GEM_OPEN of a flink name is
+ * mapped into the file's device address space too, at a VA only this
+ * ioctl tells.  @flags, @size and @va are outputs and must be zero on
+ * input.
  */
-struct drm_lumen_cmd {
-	/** @opcode: DRM_LUMEN_CMD_*. */
-	__u32 opcode;
-	/** @flags: must be zero. */
+struct drm_lumen_bo_info {
+	/** @handle: GEM handle. */
+	__u32 handle;
+	/** @flags: out: DRM_LUMEN_BO_* it was created with; 0: another device's dma-buf. */
 	__u32 flags;
-	/** @src_handle: COPY: source BO. */
-	__u32 src_handle;
-	/** @dst_handle: COPY, FENCE: destination BO. */
-	__u32 dst_handle;
-	/** @src_offset: COPY: byte offset into the source BO. */
-	__u64 src_offset;
-	/** @dst_offset: COPY, FENCE (8-byte aligned): offset into the destination BO. */
-	__u64 dst_offset;
-	/** @size: COPY: bytes to copy, > 0. */
+	/** @size: out: bytes of the BO. */
 	__u64 size;
-	/** @value: FENCE: the 64-bit value to write. */
-	__u64 value;
-	/** @reserved: must be zero. */
-	__u64 reserved[2];
+	/** @va: out: device virtual address of the BO in this file's context. */
+	__u64 va;
 };
 
 /**
- * struct drm_lumen_submit - queue a job on a hardware queue
+ * struct drm_lumen_submit - run a command buffer on a hardware queue
  *
+ * The command buffer holds device commands (Documentation/commands.rst)
+ * at @cmdbuf_va in the file's device address space; the device runs it in
+ * the file's MMU context, so it can reach only what the file has mapped.
  * The job runs after @in_syncobj (if any) signals; @out_syncobj (if any)
  * gets the job's completion fence.  Jobs on one queue complete in order.
  */
 struct drm_lumen_submit {
-	/** @cmds: user pointer to an array of &struct drm_lumen_cmd. */
-	__u64 cmds;
-	/** @cmd_count: entries at @cmds, 1 .. &drm_lumen_device_info.max_job_cmds. */
-	__u32 cmd_count;
+	/** @cmdbuf_va: device VA of the command buffer, 64-byte aligned. */
+	__u64 cmdbuf_va;
+	/** @cmdbuf_size: bytes, a multiple of 64, 64 .. max_cmdbuf_size. */
+	__u32 cmdbuf_size;
 	/** @queue: hardware queue, below &drm_lumen_device_info.num_queues. */
 	__u32 queue;
+	/**
+	 * @bo_handles: user pointer to @bo_count __u32 GEM handles of the BOs
+	 * the job reads or writes, for implicit synchronisation; may be 0.
+	 */
+	__u64 bo_handles;
+	/** @bo_count: entries at @bo_handles. */
+	__u32 bo_count;
 	/** @in_syncobj: syncobj to wait for before running, or 0. */
 	__u32 in_syncobj;
 	/** @out_syncobj: syncobj to receive the completion fence, or 0. */
 	__u32 out_syncobj;
 	/** @flags: must be zero. */
 	__u32 flags;
-	/** @pad: must be zero. */
-	__u32 pad;
 };
 
 #if defined(__cplusplus)
