@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Buffer objects: GEM objects of the lumen driver, in system memory or in
- * the device's own memory, and their CPU mappings.
+ * the device's own memory, each mapped into its file's device address
+ * space by the driver at creation, and their CPU mappings.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,9 +13,10 @@
 
 #include "internal.h"
 
-_Static_assert(ACCEL_BO_DEVICE == DRM_LUMEN_BO_DEVICE,
+_Static_assert(ACCEL_BO_DEVICE == DRM_LUMEN_BO_DEVICE &&
+	       ACCEL_BO_READ_ONLY == DRM_LUMEN_BO_READ_ONLY,
 	       "libaccel BO flags are the uAPI's");
-#define ACCEL_BO_FLAGS	ACCEL_BO_DEVICE
+#define ACCEL_BO_FLAGS	(ACCEL_BO_DEVICE | ACCEL_BO_READ_ONLY)
 
 int accel_bo_create(struct accel_dev *dev, uint64_t size, uint32_t flags,
 		    struct accel_bo **bop)
@@ -47,6 +49,7 @@ int accel_bo_create(struct accel_dev *dev, uint64_t size, uint32_t flags,
 	bo->handle = args.handle;
 	bo->flags = flags;
 	bo->size = args.size;
+	bo->va = args.va;
 	*bop = bo;
 	return 0;
 }
@@ -124,4 +127,9 @@ uint32_t accel_bo_handle(const struct accel_bo *bo)
 uint64_t accel_bo_size(const struct accel_bo *bo)
 {
 	return bo ? bo->size : 0;
+}
+
+uint64_t accel_bo_va(const struct accel_bo *bo)
+{
+	return bo ? bo->va : 0;
 }

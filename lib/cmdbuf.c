@@ -1,45 +1,76 @@
 // SPDX-License-Identifier: MIT
 /*
- * Command buffers: jobs built in user memory as an array of uAPI commands
- * (struct drm_lumen_cmd), handed to the driver by accel_submit().
+ * Command buffers: one BO the device reads, commands growing from its
+ * start and operator descriptors from its end (see struct accel_cmdbuf).
  *
- * Every appender checks its arguments against the BOs it names, so a
- * command buffer only ever holds commands the driver can accept; the
- * driver checks them again, since it cannot trust us.
+ * Keeping both in one BO means one allocation, one mapping and one handle
+ * per job; the device is told only the command bytes, and finds the
+ * descriptors through the addresses the commands carry.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "lumen_regs.h"
 
-_Static_assert(sizeof(struct drm_lumen_cmd) == 64, "uAPI command size");
+void libaccel_cmdbuf_init(struct accel_cmdbuf *cb, struct accel_dev *dev,
+			  void *mem, uint64_t capacity, uint64_t va,
+			  uint64_t max_cmd_bytes)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->dev = dev;
+	cb->mem = mem;
+	cb->capacity = capacity;
+	cb->va = va;
+	cb->max_cmd_bytes = max_cmd_bytes;
+}
 
-/* The first allocation; later ones double it. */
-#define CMDBUF_INITIAL_CAPACITY	16
-/* drm_lumen_submit.cmd_count is 32-bit. */
-#define CMDBUF_MAX_COUNT	UINT32_MAX
-
-int accel_cmdbuf_create(struct accel_cmdbuf **cbp)
+int accel_cmdbuf_create(struct accel_dev *dev, uint64_t capacity,
+			struct accel_cmdbuf **cbp)
 {
 	struct accel_cmdbuf *cb;
+	struct accel_info info;
+	struct accel_bo *bo;
+	void *map;
+	int ret;
 
-	if (!cbp)
+	if (!dev || !cbp || capacity < LUMEN_CMD_SIZE)
 		return -EINVAL;
+	ret = accel_query(dev, &info);
+	if (ret)
+		return ret;
+
 	cb = calloc(1, sizeof(*cb));
 	if (!cb)
 		return -ENOMEM;
+	ret = accel_bo_create(dev, capacity, 0, &bo);
+	if (ret)
+		goto err_free;
+	ret = accel_bo_map(bo, &map);
+	if (ret)
+		goto err_bo;
+
+	/* BOs are whole pages, so the end (descriptor area) is 128-aligned. */
+	libaccel_cmdbuf_init(cb, dev, map, accel_bo_size(bo), accel_bo_va(bo),
+			     info.max_cmdbuf_size);
+	cb->bo = bo;
 	*cbp = cb;
 	return 0;
+
+err_bo:
+	accel_bo_free(bo);
+err_free:
+	free(cb);
+	return ret;
 }
 
 void accel_cmdbuf_free(struct accel_cmdbuf *cb)
 {
 	if (!cb)
 		return;
-	free(cb->cmds);
+	accel_bo_free(cb->bo);
 	free(cb);
 }
 
@@ -47,128 +78,59 @@ void accel_cmdbuf_reset(struct accel_cmdbuf *cb)
 {
 	if (!cb)
 		return;
-	/* Keep the memory: a reset buffer is usually filled again. */
-	cb->count = 0;
-	cb->dev = NULL;
+	cb->cmd_bytes = 0;
+	cb->desc_bytes = 0;
+}
+
+uint32_t accel_cmdbuf_size(const struct accel_cmdbuf *cb)
+{
+	/* Bounded by max_cmd_bytes, a 32-bit uAPI value. */
+	return cb ? (uint32_t)cb->cmd_bytes : 0;
 }
 
 size_t accel_cmdbuf_count(const struct accel_cmdbuf *cb)
 {
-	return cb ? cb->count : 0;
+	return cb ? (size_t)(cb->cmd_bytes / LUMEN_CMD_SIZE) : 0;
+}
+
+uint64_t accel_cmdbuf_va(const struct accel_cmdbuf *cb)
+{
+	return cb ? cb->va : 0;
+}
+
+uint64_t accel_cmdbuf_capacity(const struct accel_cmdbuf *cb)
+{
+	return cb ? cb->capacity : 0;
 }
 
 const void *accel_cmdbuf_data(const struct accel_cmdbuf *cb)
 {
-	return cb && cb->count ? cb->cmds : NULL;
+	return cb ? cb->mem : NULL;
 }
 
-/* Makes room for one more command: 0 or -ENOMEM. */
-static int cmdbuf_reserve(struct accel_cmdbuf *cb)
+uint8_t *libaccel_cmdbuf_slot(struct accel_cmdbuf *cb, size_t desc_size,
+			      uint8_t **desc, uint64_t *desc_va)
 {
-	struct drm_lumen_cmd *grown;
-	size_t capacity;
+	uint64_t cmd_end = cb->cmd_bytes + LUMEN_CMD_SIZE;
+	uint64_t desc_start;
 
-	if (cb->count < cb->capacity)
-		return 0;
-	if (cb->count >= CMDBUF_MAX_COUNT)
-		return -ENOMEM;
+	if (cmd_end > cb->max_cmd_bytes || cmd_end > cb->capacity ||
+	    desc_size > cb->capacity - cmd_end ||
+	    cb->desc_bytes > cb->capacity - cmd_end - desc_size)
+		return NULL;
 
-	capacity = cb->capacity ? 2 * cb->capacity : CMDBUF_INITIAL_CAPACITY;
-	if (capacity > CMDBUF_MAX_COUNT)
-		capacity = CMDBUF_MAX_COUNT;
-	grown = reallocarray(cb->cmds, capacity, sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	cb->cmds = grown;
-	cb->capacity = capacity;
-	return 0;
+	if (desc_size) {
+		desc_start = cb->capacity - cb->desc_bytes - desc_size;
+		*desc = cb->mem + desc_start;
+		*desc_va = cb->va + desc_start;
+		memset(*desc, 0, desc_size);
+	}
+	memset(cb->mem + cb->cmd_bytes, 0, LUMEN_CMD_SIZE);
+	return cb->mem + cb->cmd_bytes;
 }
 
-/* Appends @cmd, recording @dev as the buffer's device if it names BOs. */
-static int cmdbuf_append(struct accel_cmdbuf *cb, const struct accel_dev *dev,
-			 const struct drm_lumen_cmd *cmd)
+void libaccel_cmdbuf_commit(struct accel_cmdbuf *cb, size_t desc_size)
 {
-	int ret;
-
-	ret = cmdbuf_reserve(cb);
-	if (ret)
-		return ret;
-	cb->cmds[cb->count++] = *cmd;
-	if (dev)
-		cb->dev = dev;
-	return 0;
-}
-
-/* Whether commands of @cb may name BOs of @dev. */
-static bool cmdbuf_accepts(const struct accel_cmdbuf *cb,
-			   const struct accel_dev *dev)
-{
-	return !cb->dev || cb->dev == dev;
-}
-
-/* Whether [@offset, @offset + @size) lies inside @bo, without overflow. */
-static bool bo_range_ok(const struct accel_bo *bo, uint64_t offset,
-			uint64_t size)
-{
-	return offset <= bo->size && size <= bo->size - offset;
-}
-
-/* Whether two ranges, each already inside its BO, share a byte. */
-static bool ranges_overlap(uint64_t a, uint64_t b, uint64_t size)
-{
-	return a < b + size && b < a + size;
-}
-
-int accel_cmd_nop(struct accel_cmdbuf *cb)
-{
-	const struct drm_lumen_cmd cmd = { .opcode = DRM_LUMEN_CMD_NOP };
-
-	if (!cb)
-		return -EINVAL;
-	return cmdbuf_append(cb, NULL, &cmd);
-}
-
-int accel_cmd_fence(struct accel_cmdbuf *cb, const struct accel_bo *dst,
-		    uint64_t dst_offset, uint64_t value)
-{
-	const struct drm_lumen_cmd cmd = {
-		.opcode = DRM_LUMEN_CMD_FENCE,
-		.dst_handle = dst ? dst->handle : 0,
-		.dst_offset = dst_offset,
-		.value = value,
-	};
-
-	if (!cb || !dst || !cmdbuf_accepts(cb, dst->dev))
-		return -EINVAL;
-	/* The device writes fences to bus addresses: system memory only. */
-	if ((dst->flags & ACCEL_BO_DEVICE) || dst_offset % sizeof(uint64_t) ||
-	    !bo_range_ok(dst, dst_offset, sizeof(uint64_t)))
-		return -EINVAL;
-	return cmdbuf_append(cb, dst->dev, &cmd);
-}
-
-int accel_cmd_copy(struct accel_cmdbuf *cb, const struct accel_bo *dst,
-		   uint64_t dst_offset, const struct accel_bo *src,
-		   uint64_t src_offset, uint64_t size)
-{
-	const struct drm_lumen_cmd cmd = {
-		.opcode = DRM_LUMEN_CMD_COPY,
-		.src_handle = src ? src->handle : 0,
-		.dst_handle = dst ? dst->handle : 0,
-		.src_offset = src_offset,
-		.dst_offset = dst_offset,
-		.size = size,
-	};
-
-	if (!cb || !dst || !src || src->dev != dst->dev ||
-	    !cmdbuf_accepts(cb, dst->dev))
-		return -EINVAL;
-	if (!size || !bo_range_ok(src, src_offset, size) ||
-	    !bo_range_ok(dst, dst_offset, size))
-		return -EINVAL;
-	/* The driver refuses overlapping ranges within one BO. */
-	if (src->handle == dst->handle &&
-	    ranges_overlap(src_offset, dst_offset, size))
-		return -EINVAL;
-	return cmdbuf_append(cb, dst->dev, &cmd);
+	cb->cmd_bytes += LUMEN_CMD_SIZE;
+	cb->desc_bytes += desc_size;
 }

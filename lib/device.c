@@ -17,6 +17,12 @@
 #include <xf86drm.h>
 
 #include "internal.h"
+#include "lumen_regs.h"
+
+_Static_assert(ACCEL_CAP_FAULT_INJECTION == LUMEN_CAP_FAULT_INJECTION &&
+	       ACCEL_CAP_MMU == LUMEN_CAP_MMU &&
+	       ACCEL_CAP_OPERATORS == LUMEN_CAP_OPERATORS,
+	       "libaccel capability bits are the device's");
 
 /*
  * Only accel nodes are opened and asked for their driver: opening another
@@ -205,10 +211,13 @@ int accel_list(int *indices, int max)
 	return libaccel_list_dir(LIBACCEL_DEV_DIR, indices, max);
 }
 
-/* Bytes of &struct drm_lumen_device_info in the first uAPI version. */
-#define DEVICE_INFO_V0_SIZE \
-	(offsetof(struct drm_lumen_device_info, timestamp_freq) + \
-	 sizeof(((struct drm_lumen_device_info *)0)->timestamp_freq))
+/*
+ * Bytes of &struct drm_lumen_device_info in uAPI v1, the first version with
+ * device VAs: a v0 driver cannot run v1 command buffers at all.
+ */
+#define DEVICE_INFO_V1_SIZE \
+	(offsetof(struct drm_lumen_device_info, num_contexts) + \
+	 sizeof(((struct drm_lumen_device_info *)0)->num_contexts))
 
 int accel_query(struct accel_dev *dev, struct accel_info *info)
 {
@@ -224,11 +233,10 @@ int accel_query(struct accel_dev *dev, struct accel_info *info)
 	if (drmIoctl(dev->fd, DRM_IOCTL_LUMEN_QUERY, &query))
 		return -errno;
 	/*
-	 * Later uAPI versions only append fields, which stay zero when an
-	 * older driver leaves them out; a driver that leaves out part of the
-	 * first version is broken.
+	 * Later uAPI versions only append fields; a driver that leaves out
+	 * part of v1 is too old (or broken).
 	 */
-	if (query.size < DEVICE_INFO_V0_SIZE)
+	if (query.size < DEVICE_INFO_V1_SIZE)
 		return -EPROTO;
 
 	memset(info, 0, sizeof(*info));
@@ -236,11 +244,15 @@ int accel_query(struct accel_dev *dev, struct accel_info *info)
 	info->device_id = di.device_id;
 	info->hw_version = di.hw_version;
 	info->num_cores = di.num_cores;
+	info->num_engines = di.num_engines;
 	info->num_queues = di.num_queues;
+	info->num_contexts = di.num_contexts;
 	info->devmem_size = di.devmem_size;
 	info->caps = di.caps;
-	info->max_job_cmds = di.max_job_cmds;
+	info->max_cmdbuf_size = di.max_cmdbuf_size;
 	info->timestamp_freq = di.timestamp_freq;
+	info->va_start = di.va_start;
+	info->va_end = di.va_end;
 	snprintf(info->driver, sizeof(info->driver), "%s", LIBACCEL_DRIVER_NAME);
 	snprintf(info->path, sizeof(info->path), "%s", dev->path);
 	return 0;

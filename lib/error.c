@@ -28,17 +28,19 @@ static const char *lumen_error_text(int err)
 	case ENOMEM:
 		return "Out of memory";
 	case ENOSPC:
-		return "Out of device memory: no free range is large enough";
+		return "No space: out of device memory or device addresses, or the command buffer is full";
 	case EFAULT:
-		return "Bad address: memory passed to the driver is not accessible";
+		return "Bad address: the job hit an MMU fault, or memory passed to the driver is not accessible";
 	case E2BIG:
-		return "Too many commands in one job";
+		return "Too large: a command buffer above max_cmdbuf_size, or too many BOs in one job";
+	case EBUSY:
+		return "Device busy: every MMU context is taken by an open file";
 	case ETIME:
 		return "Timed out waiting for a fence";
 	case ETIMEDOUT:
 		return "The job ran too long and its queue was reset";
 	case EIO:
-		return "The device stopped on an error while running the job";
+		return "The device stopped on a bad command in the job";
 	case ESRCH:
 		return "The job was dropped: its file was closed before it started";
 	case ECANCELED:

@@ -14,7 +14,7 @@
 /*
  * The library is built with -fvisibility=hidden.  Declaring the public API
  * with default visibility here makes exactly the functions of the public
- * header exported; libaccel.map then gives them the LIBACCEL_1 version.
+ * header exported; libaccel.map then gives them the LIBACCEL_1.0 version.
  */
 #pragma GCC visibility push(default)
 #include <accel/accel.h>
@@ -34,29 +34,55 @@ struct accel_dev {
 	char *path;		/* as passed to accel_open_path() */
 };
 
-/* A GEM buffer object of @dev. */
+/* A GEM buffer object of @dev, mapped into @dev's device VA space. */
 struct accel_bo {
 	struct accel_dev *dev;
 	uint32_t handle;
 	uint32_t flags;		/* ACCEL_BO_* */
 	uint64_t size;		/* as allocated by the driver */
+	uint64_t va;		/* device VA the driver chose */
 	/* Serialises map and unmap, so racing callers get one mapping. */
 	pthread_mutex_t map_lock;
 	void *map;		/* protected by map_lock; NULL when unmapped */
 };
 
-/* A growing array of encoded commands; see cmdbuf.c. */
+/*
+ * A command buffer: @capacity bytes of CPU-visible memory at @mem that the
+ * device sees at @va.  Commands fill [0, cmd_bytes) upwards, descriptors
+ * [capacity - desc_bytes, capacity) downwards; the two never meet, and
+ * cmd_bytes never exceeds max_cmd_bytes (the driver's max_cmdbuf_size).
+ * @bo is NULL only for buffers over plain memory (host unit tests).
+ */
 struct accel_cmdbuf {
-	struct drm_lumen_cmd *cmds;
-	size_t count;
-	size_t capacity;
-	/*
-	 * GEM handles only mean something on the file that created them, so
-	 * every BO in one command buffer must come from one device: the one
-	 * recorded here by the first command naming a BO (NULL until then).
-	 */
-	const struct accel_dev *dev;
+	struct accel_dev *dev;
+	struct accel_bo *bo;
+	uint8_t *mem;
+	uint64_t va;
+	uint64_t capacity;
+	uint64_t cmd_bytes;
+	uint64_t desc_bytes;
+	uint64_t max_cmd_bytes;
 };
+
+/*
+ * Initialises @cb over @mem (@capacity bytes, a multiple of 128, 8-aligned)
+ * that the device would see at @va, without a device: for host unit tests
+ * of the encoders.  @dev may be a fake; nothing is freed by the library.
+ */
+void libaccel_cmdbuf_init(struct accel_cmdbuf *cb, struct accel_dev *dev,
+			  void *mem, uint64_t capacity, uint64_t va,
+			  uint64_t max_cmd_bytes);
+
+/*
+ * Room for one command and, if @desc_size, one descriptor: returns a
+ * pointer to the zeroed command slot, and in *@desc and *@desc_va the
+ * zeroed descriptor and its device VA.  NULL when @cb is full; nothing is
+ * reserved until libaccel_cmdbuf_commit().
+ */
+uint8_t *libaccel_cmdbuf_slot(struct accel_cmdbuf *cb, size_t desc_size,
+			      uint8_t **desc, uint64_t *desc_va);
+/* Makes the command (and descriptor) libaccel_cmdbuf_slot() gave part of @cb. */
+void libaccel_cmdbuf_commit(struct accel_cmdbuf *cb, size_t desc_size);
 
 /* A DRM syncobj of @dev. */
 struct accel_fence {

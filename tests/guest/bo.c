@@ -4,7 +4,10 @@
  * (also when they reuse memory another object dirtied), data written
  * through a mapping stays there, device memory mapped by the CPU shows what
  * the device sees, a mapping keeps its object alive, and device memory can
- * be filled up and given back without leaking.
+ * be filled up and given back without leaking.  v1: every BO has a device
+ * VA in its file's address space -- page aligned, inside [va_start,
+ * va_end), never overlapping another BO's -- and a read-only BO can be read
+ * by the device but not written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -236,32 +239,24 @@ TEST_F_TIMEOUT(bo, device_bo_mapping_matches_device_view, 120)
 	accel_bo_free(dev);
 }
 
-/* A system BO exported as a dma-buf and imported back is the same BO. */
-TEST_F(bo, prime_export_and_import_back)
-{
-	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
-	struct accel_bo *bo;
-	void *map;
-
-	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, 4096, 0, &bo, &map));
-	prime.handle = accel_bo_handle(bo);
-	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
-	prime.handle = 0;
-	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime));
-	EXPECT_EQ(accel_bo_handle(bo), prime.handle);
-	close(prime.fd);
-	accel_bo_free(bo);
-}
-
-/* The size limit of system BOs is inclusive: exactly 1 GiB is accepted. */
+/*
+ * The size limit of system BOs is inclusive: exactly 1 GiB passes the
+ * argument checks.  v1 maps a BO for the device when it is created, which
+ * needs its pages, so in a small guest the answer may be -ENOMEM -- but
+ * never -EINVAL, which would mean the limit is off by one.
+ */
 TEST_F(bo, largest_system_bo)
 {
 	struct drm_lumen_bo_create create = { .size = 1ull << 30 };
+	int ret;
 
-	/* Pages come on first use, so this costs no memory. */
-	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_CREATE, &create));
-	EXPECT_EQ(1ull << 30, create.size);
-	EXPECT_EQ(0, lt_gem_close(self->fd, create.handle));
+	ret = lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_CREATE, &create);
+	EXPECT_TRUE(ret == 0 || ret == -ENOMEM) TH_LOG("1 GiB: %s", accel_strerror(ret));
+	if (ret == 0) {
+		EXPECT_EQ(1ull << 30, create.size);
+		EXPECT_EQ(0, lt_gem_close(self->fd, create.handle));
+	}
+	LT_ASSERT_DEVICE_WORKS(self->dev);
 }
 
 /*
@@ -301,6 +296,111 @@ TEST_F_TIMEOUT(bo, device_memory_fills_up_and_is_reusable, 120)
 			accel_bo_free(bos[i]);
 	}
 	free(bos);
+	LT_ASSERT_DEVICE_WORKS(self->dev);
+}
+
+/* ---- Device virtual addresses --------------------------------------------- */
+
+TEST_F(bo, raw_create_returns_a_va)
+{
+	struct drm_lumen_bo_create create = { .size = 4096 };
+
+	ASSERT_EQ(0, lt_ioctl(self->fd, DRM_IOCTL_LUMEN_BO_CREATE, &create));
+	EXPECT_NE(0, create.va);
+	EXPECT_EQ(0, create.va % 4096);
+	EXPECT_LE(self->info.va_start, create.va);
+	EXPECT_GE(self->info.va_end, create.va + create.size);
+	EXPECT_EQ(0, lt_gem_close(self->fd, create.handle));
+}
+
+/*
+ * Many BOs of mixed sizes and placements: each VA page aligned, inside
+ * [va_start, va_end), and no two ranges overlapping.
+ */
+TEST_F(bo, vas_are_aligned_in_range_and_distinct)
+{
+	enum { N = 48 };
+	struct accel_bo *bos[N];
+	uint64_t va[N], size[N];
+	int i, j;
+
+	for (i = 0; i < N; i++) {
+		uint32_t flags = (i % 3 == 0) ? ACCEL_BO_DEVICE : 0;
+
+		if (i % 5 == 0)
+			flags |= ACCEL_BO_READ_ONLY;
+		/* 1 byte to 6 pages and a bit: odd sizes, few pages. */
+		ASSERT_EQ(0, accel_bo_create(self->dev, 4096 * (i % 7) + 1 + i,
+					     flags, &bos[i]));
+		va[i] = accel_bo_va(bos[i]);
+		size[i] = accel_bo_size(bos[i]);
+		EXPECT_EQ(0, va[i] % 4096) TH_LOG("BO %d at 0x%llx", i, (unsigned long long)va[i]);
+		EXPECT_LE(self->info.va_start, va[i]);
+		EXPECT_GE(self->info.va_end, va[i] + size[i]);
+	}
+	for (i = 0; i < N; i++)
+		for (j = i + 1; j < N; j++)
+			EXPECT_TRUE(va[i] + size[i] <= va[j] || va[j] + size[j] <= va[i])
+				TH_LOG("BOs %d and %d overlap", i, j);
+	for (i = 0; i < N; i++)
+		accel_bo_free(bos[i]);
+}
+
+/* The device sees through the VA exactly what the CPU wrote. */
+TEST_F(bo, device_reads_what_cpu_wrote_at_the_va)
+{
+	const uint64_t size = 3 * 4096 + 123;
+	struct accel_bo *src, *dst;
+	void *src_map, *dst_map;
+
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &src, &src_map));
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &dst, &dst_map));
+	lt_rng_fill(&self->rng, src_map, size);
+	/* Unaligned offsets on both sides, through the VAs. */
+	ASSERT_EQ(0, lt_copy_va(self->dev, 0, accel_bo_va(dst) + 5,
+				accel_bo_va(src) + 9, size - 9));
+	EXPECT_EQ(size - 9, lt_mismatch((char *)dst_map + 5, (char *)src_map + 9,
+					size - 9));
+	EXPECT_EQ(5, lt_find_not(dst_map, 0, 5));
+	accel_bo_free(dst);
+	accel_bo_free(src);
+}
+
+/* Read-only for the device: it reads, a write faults and changes nothing. */
+TEST_F(bo, read_only_bo)
+{
+	static const uint32_t placements[] = { 0, ACCEL_BO_DEVICE };
+	const uint64_t size = 8192;
+	size_t p;
+
+	for (p = 0; p < ARRAY_SIZE(placements); p++) {
+		struct accel_bo *ro, *sys;
+		void *ro_map, *sys_map;
+		unsigned char want[8192];
+		int ret;
+
+		ASSERT_EQ(0, accel_bo_create(self->dev, size,
+					     placements[p] | ACCEL_BO_READ_ONLY, &ro));
+		ASSERT_EQ(0, accel_bo_map(ro, &ro_map));
+		ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &sys, &sys_map));
+		/* The CPU mapping stays writable: read-only is the device's view. */
+		lt_rng_fill(&self->rng, want, size);
+		memcpy(ro_map, want, size);
+
+		ASSERT_EQ(0, lt_copy(self->dev, 0, sys, 0, ro, 0, size));
+		EXPECT_EQ(size, lt_mismatch(sys_map, want, size));
+
+		memset(sys_map, 0x77, size);
+		ret = lt_copy(self->dev, 0, ro, 0, sys, 0, size);
+		EXPECT_EQ(-EFAULT, ret) TH_LOG("writing a read-only BO: %s",
+					       accel_strerror(ret));
+		EXPECT_EQ(size, lt_mismatch(ro_map, want, size))
+			TH_LOG("the device wrote a read-only BO");
+		ret = lt_fence_write(self->dev, 0, ro, 0, 1);
+		EXPECT_EQ(-EFAULT, ret);
+		accel_bo_free(sys);
+		accel_bo_free(ro);
+	}
 	LT_ASSERT_DEVICE_WORKS(self->dev);
 }
 

@@ -244,6 +244,20 @@ int lt_bo_create_mapped(struct accel_dev *dev, uint64_t size, uint32_t flags,
 	return ret;
 }
 
+int lt_job_result(struct accel_fence *done)
+{
+	int ret;
+
+	ret = accel_fence_wait(done, LT_JOB_TIMEOUT_NS);
+	if (ret)
+		return ret;
+	/* Signalled: 1 is success, a negative value the job's error. */
+	ret = accel_fence_status(done);
+	if (ret == 1)
+		return 0;
+	return ret < 0 ? ret : -EPROTO;
+}
+
 int lt_run_job(struct accel_dev *dev, unsigned int queue,
 	       const struct accel_cmdbuf *cb)
 {
@@ -253,10 +267,31 @@ int lt_run_job(struct accel_dev *dev, unsigned int queue,
 	ret = accel_fence_create(dev, &done);
 	if (ret)
 		return ret;
-	ret = accel_submit(dev, queue, cb, NULL, done);
+	ret = accel_submit(dev, queue, cb, NULL, 0, NULL, done);
 	if (!ret)
-		ret = accel_fence_wait(done, LT_JOB_TIMEOUT_NS);
+		ret = lt_job_result(done);
 	accel_fence_free(done);
+	return ret;
+}
+
+int lt_cmdbuf_create(struct accel_dev *dev, struct accel_cmdbuf **cb)
+{
+	return accel_cmdbuf_create(dev, LT_CMDBUF_SIZE, cb);
+}
+
+int lt_copy_va(struct accel_dev *dev, unsigned int queue, uint64_t dst_va,
+	       uint64_t src_va, uint64_t size)
+{
+	struct accel_cmdbuf *cb;
+	int ret;
+
+	ret = lt_cmdbuf_create(dev, &cb);
+	if (ret)
+		return ret;
+	ret = accel_cmd_copy(cb, dst_va, src_va, size);
+	if (!ret)
+		ret = lt_run_job(dev, queue, cb);
+	accel_cmdbuf_free(cb);
 	return ret;
 }
 
@@ -264,17 +299,8 @@ int lt_copy(struct accel_dev *dev, unsigned int queue,
 	    const struct accel_bo *dst, uint64_t dst_off,
 	    const struct accel_bo *src, uint64_t src_off, uint64_t size)
 {
-	struct accel_cmdbuf *cb;
-	int ret;
-
-	ret = accel_cmdbuf_create(&cb);
-	if (ret)
-		return ret;
-	ret = accel_cmd_copy(cb, dst, dst_off, src, src_off, size);
-	if (!ret)
-		ret = lt_run_job(dev, queue, cb);
-	accel_cmdbuf_free(cb);
-	return ret;
+	return lt_copy_va(dev, queue, accel_bo_va(dst) + dst_off,
+			  accel_bo_va(src) + src_off, size);
 }
 
 int lt_fence_write(struct accel_dev *dev, unsigned int queue,
@@ -283,10 +309,10 @@ int lt_fence_write(struct accel_dev *dev, unsigned int queue,
 	struct accel_cmdbuf *cb;
 	int ret;
 
-	ret = accel_cmdbuf_create(&cb);
+	ret = lt_cmdbuf_create(dev, &cb);
 	if (ret)
 		return ret;
-	ret = accel_cmd_fence(cb, dst, dst_off, value);
+	ret = accel_cmd_fence(cb, accel_bo_va(dst) + dst_off, value);
 	if (!ret)
 		ret = lt_run_job(dev, queue, cb);
 	accel_cmdbuf_free(cb);

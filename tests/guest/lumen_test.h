@@ -80,9 +80,26 @@ size_t lt_find_not(const void *buf, int byte, size_t len);
 int lt_bo_create_mapped(struct accel_dev *dev, uint64_t size, uint32_t flags,
 			struct accel_bo **bo, void **map);
 
-/* Submits @cb on @queue and waits for it to complete. */
+/* Capacity of the command buffers the helpers create. */
+#define LT_CMDBUF_SIZE		(64 * 1024)
+
+/* accel_cmdbuf_create() with LT_CMDBUF_SIZE. */
+int lt_cmdbuf_create(struct accel_dev *dev, struct accel_cmdbuf **cb);
+
+/*
+ * Waits (LT_JOB_TIMEOUT_NS) for the job that signals @done and returns its
+ * outcome: 0 if it succeeded, its error (-EFAULT, -EIO, -ETIMEDOUT...),
+ * -ETIME if it did not finish in time, -EPROTO for a status that is neither.
+ */
+int lt_job_result(struct accel_fence *done);
+
+/* Submits @cb on @queue, waits for it and returns lt_job_result(). */
 int lt_run_job(struct accel_dev *dev, unsigned int queue,
 	       const struct accel_cmdbuf *cb);
+
+/* One COPY job of @size bytes between device VAs; lt_run_job()'s result. */
+int lt_copy_va(struct accel_dev *dev, unsigned int queue, uint64_t dst_va,
+	       uint64_t src_va, uint64_t size);
 
 /* One COPY job: @size bytes from @src + @src_off to @dst + @dst_off. */
 int lt_copy(struct accel_dev *dev, unsigned int queue,

@@ -3,7 +3,11 @@
  * Concurrency: processes with their own files submitting at the same time
  * on the same and on different queues, threads sharing one file, and
  * processes that exit with jobs still in flight or still waiting.  Every
- * worker checks its own data byte for byte.
+ * worker checks its own data byte for byte.  Processes have their own
+ * files, hence their own device address spaces, and their BOs usually get
+ * the same VAs: data coming back intact also shows that one context never
+ * sees another's memory.  And the number of open files is bounded by the
+ * device's MMU contexts.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -46,7 +50,7 @@ static int round_trips(struct accel_dev *dev, unsigned int queue,
 	ret = lt_bo_create_mapped(dev, bo_size, 0, &dst, &dst_map);
 	if (ret)
 		goto free_mid;
-	ret = accel_cmdbuf_create(&cb);
+	ret = lt_cmdbuf_create(dev, &cb);
 	if (ret)
 		goto free_dst;
 
@@ -58,9 +62,11 @@ static int round_trips(struct accel_dev *dev, unsigned int queue,
 
 		lt_rng_fill(&rng, (unsigned char *)src_map + src_off, size);
 		accel_cmdbuf_reset(cb);
-		ret = accel_cmd_copy(cb, mid, mid_off, src, src_off, size);
+		ret = accel_cmd_copy(cb, accel_bo_va(mid) + mid_off,
+				     accel_bo_va(src) + src_off, size);
 		if (!ret)
-			ret = accel_cmd_copy(cb, dst, dst_off, mid, mid_off, size);
+			ret = accel_cmd_copy(cb, accel_bo_va(dst) + dst_off,
+					     accel_bo_va(mid) + mid_off, size);
 		if (!ret)
 			ret = lt_run_job(dev, queue, cb);
 		if (ret) {
@@ -270,11 +276,12 @@ TEST_F_TIMEOUT(multi, exit_with_jobs_in_flight, 120)
 			if (accel_open_path(self->info.path, &dev) ||
 			    lt_bo_create_mapped(dev, size, 0, &src, &map) ||
 			    lt_bo_create_mapped(dev, size, ACCEL_BO_DEVICE, &dst, &map) ||
-			    accel_cmdbuf_create(&cb) ||
-			    accel_cmd_copy(cb, dst, 0, src, 0, size))
+			    lt_cmdbuf_create(dev, &cb) ||
+			    accel_cmd_copy(cb, accel_bo_va(dst), accel_bo_va(src), size))
 				_exit(1);
 			for (i = 0; i < 32; i++)
-				if (accel_submit(dev, i % self->info.num_queues, cb, NULL, NULL))
+				if (accel_submit(dev, i % self->info.num_queues, cb,
+						 NULL, 0, NULL, NULL))
 					_exit(1);
 			if (write(ready[1], "r", 1) != 1)
 				_exit(1);
@@ -349,9 +356,9 @@ static int submit_blocked_job_and_exit(const char *path, int in_fd, int sock)
 	if (accel_open_path(path, &dev) || accel_fence_create(dev, &wait) ||
 	    accel_fence_create(dev, &done) ||
 	    lt_syncobj_import(accel_fd(dev), accel_fence_syncobj(wait), in_fd) ||
-	    accel_bo_create(dev, 4096, 0, &bo) || accel_cmdbuf_create(&cb) ||
-	    accel_cmd_fence(cb, bo, 0, 1) ||
-	    accel_submit(dev, 0, cb, wait, done))
+	    accel_bo_create(dev, 4096, 0, &bo) || lt_cmdbuf_create(dev, &cb) ||
+	    accel_cmd_fence(cb, accel_bo_va(bo), 1) ||
+	    accel_submit(dev, 0, cb, NULL, 0, wait, done))
 		return 1;
 	sync_fd = lt_syncobj_export(accel_fd(dev), accel_fence_syncobj(done));
 	if (sync_fd < 0 || send_fd(sock, sync_fd))
@@ -407,6 +414,41 @@ TEST_F_TIMEOUT(multi, exit_with_blocked_job_drops_it, 60)
 	EXPECT_EQ(-ESRCH, job) TH_LOG("1 means the job ran after its process exited");
 	vgem_fence_destroy(&vf);
 	close(sync_fd);
+	LT_ASSERT_DEVICE_WORKS(self->dev);
+}
+
+/*
+ * Each open file takes one of the device's MMU contexts (context 0 is the
+ * kernel's): once they are all taken, open fails with -EBUSY, and closing
+ * a file gives its context back.
+ */
+TEST_F_TIMEOUT(multi, open_files_are_bounded_by_contexts, 120)
+{
+	const int max = (int)self->info.num_contexts - 1;
+	struct accel_dev **devs;
+	int n = 0, ret;
+
+	devs = calloc(max + 1, sizeof(*devs));
+	ASSERT_NE(NULL, devs);
+	for (;;) {
+		ASSERT_GT(max, n) TH_LOG("more files than user contexts");
+		ret = accel_open_path(self->info.path, &devs[n]);
+		if (ret)
+			break;
+		n++;
+	}
+	EXPECT_EQ(-EBUSY, ret) TH_LOG("open: %s", accel_strerror(ret));
+	/* The fixture holds one; nothing else should hold any. */
+	EXPECT_EQ(max - 1, n);
+	/* The newest file works, and a freed context can be taken again. */
+	ASSERT_LE(1, n);
+	EXPECT_EQ(0, lt_device_works(devs[n - 1], 0));
+	accel_close(devs[0]);
+	EXPECT_EQ(0, accel_open_path(self->info.path, &devs[0]));
+	EXPECT_EQ(0, lt_device_works(devs[0], 0));
+	while (n--)
+		accel_close(devs[n]);
+	free(devs);
 	LT_ASSERT_DEVICE_WORKS(self->dev);
 }
 

@@ -88,8 +88,9 @@ TEST(device_found)
 		version = drmGetVersion(accel_fd(dev));
 		ASSERT_NE(NULL, version);
 		EXPECT_STREQ("lumen", version->name);
-		EXPECT_EQ(0, version->version_major);
-		EXPECT_EQ(1, version->version_minor);
+		/* v1: the uAPI with device VAs (Documentation/uapi.rst). */
+		EXPECT_EQ(1, version->version_major);
+		EXPECT_EQ(0, version->version_minor);
 		drmFreeVersion(version);
 		EXPECT_EQ(LT_PCI_VENDOR, info.vendor_id);
 		EXPECT_EQ(LT_PCI_DEVICE, info.device_id);
@@ -122,6 +123,7 @@ TEST(query_matches_cmdline)
 		       info.num_cores, info.num_queues,
 		       (unsigned long long)info.devmem_size);
 		EXPECT_EQ(expect.cores, info.num_cores);
+		EXPECT_EQ(expect.cores + 1, info.num_engines);
 		EXPECT_EQ(expect.queues, info.num_queues);
 		EXPECT_EQ(expect.mem, info.devmem_size);
 		accel_close(dev);
@@ -151,17 +153,24 @@ TEST_F(query, answers_match_the_documentation)
 {
 	EXPECT_EQ(LT_PCI_VENDOR, self->info.vendor_id);
 	EXPECT_EQ(LT_PCI_DEVICE, self->info.device_id);
-	EXPECT_EQ(0x00000001, self->info.hw_version);
+	EXPECT_EQ(0x00010000, self->info.hw_version);
 	EXPECT_LE(1, self->info.num_cores);
 	EXPECT_GE(16, self->info.num_cores);
+	/* The DMA engine comes after the compute engines. */
+	EXPECT_EQ(self->info.num_cores + 1, self->info.num_engines);
 	EXPECT_LE(1, self->info.num_queues);
 	EXPECT_GE(64, self->info.num_queues);
+	EXPECT_EQ(64, self->info.num_contexts);
 	EXPECT_LT(0, self->info.devmem_size);
 	EXPECT_EQ(0, self->info.devmem_size % 4096);
-	/* Scatter-list COPY: "always set, the driver needs it". */
-	EXPECT_EQ(1, self->info.caps & 1);
-	EXPECT_EQ(512, self->info.max_job_cmds);
+	/* Device MMU (bit 2) and operators (bit 3) are what v1 is about. */
+	EXPECT_EQ(0x4, self->info.caps & 0x4);
+	EXPECT_EQ(0x8, self->info.caps & 0x8);
+	EXPECT_EQ(4u << 20, self->info.max_cmdbuf_size);
 	EXPECT_EQ(1000000000ull, self->info.timestamp_freq);
+	/* VA 0 .. 4 GiB is never mapped, so a truncated address faults. */
+	EXPECT_EQ(1ull << 32, self->info.va_start);
+	EXPECT_EQ(1ull << 47, self->info.va_end);
 }
 
 /* What libaccel reports is what the ioctl answers. */
@@ -179,8 +188,12 @@ TEST_F(query, libaccel_matches_raw_ioctl)
 	EXPECT_EQ(raw.num_queues, self->info.num_queues);
 	EXPECT_EQ(raw.devmem_size, self->info.devmem_size);
 	EXPECT_EQ(raw.caps, self->info.caps);
-	EXPECT_EQ(raw.max_job_cmds, self->info.max_job_cmds);
+	EXPECT_EQ(raw.max_cmdbuf_size, self->info.max_cmdbuf_size);
 	EXPECT_EQ(raw.timestamp_freq, self->info.timestamp_freq);
+	EXPECT_EQ(raw.va_start, self->info.va_start);
+	EXPECT_EQ(raw.va_end, self->info.va_end);
+	EXPECT_EQ(raw.num_engines, self->info.num_engines);
+	EXPECT_EQ(raw.num_contexts, self->info.num_contexts);
 }
 
 /* Size 0 asks for the answer's size and must not touch @data at all. */

@@ -3,7 +3,8 @@
  * Syncobjs: completion fences signal, waits time out in bounded time, jobs
  * on a queue complete in order, and a job does not run before its in-fence
  * signals -- across queues, with data that would be wrong otherwise, and
- * with a fence the test signals by hand.
+ * with a fence the test signals by hand -- and the BOs a job lists order it
+ * after earlier jobs that use them (implicit synchronisation).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,14 +40,15 @@ FIXTURE_TEARDOWN(sync)
 }
 
 /* One FENCE command writing @value at @bo + @offset. */
-static struct accel_cmdbuf *fence_job(const struct accel_bo *bo,
+static struct accel_cmdbuf *fence_job(struct accel_dev *dev,
+				      const struct accel_bo *bo,
 				      uint64_t offset, uint64_t value)
 {
 	struct accel_cmdbuf *cb;
 
-	if (accel_cmdbuf_create(&cb))
+	if (lt_cmdbuf_create(dev, &cb))
 		return NULL;
-	if (accel_cmd_fence(cb, bo, offset, value)) {
+	if (accel_cmd_fence(cb, accel_bo_va(bo) + offset, value)) {
 		accel_cmdbuf_free(cb);
 		return NULL;
 	}
@@ -70,9 +72,9 @@ TEST_F(sync, wait_returns_zero_after_completion)
 	void *map;
 
 	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, 4096, 0, &bo, &map));
-	ASSERT_NE(NULL, cb = fence_job(bo, 0, 0x1234567890abcdefull));
+	ASSERT_NE(NULL, cb = fence_job(self->dev, bo, 0, 0x1234567890abcdefull));
 	ASSERT_EQ(0, accel_fence_create(self->dev, &done));
-	ASSERT_EQ(0, accel_submit(self->dev, 0, cb, NULL, done));
+	ASSERT_EQ(0, accel_submit(self->dev, 0, cb, NULL, 0, NULL, done));
 	ASSERT_EQ(0, accel_fence_wait(done, LT_JOB_TIMEOUT_NS));
 	EXPECT_EQ(0x1234567890abcdefull, read_u64(map, 0));
 	/* A signalled fence stays signalled: no wait needed any more. */
@@ -116,6 +118,7 @@ TEST_F_TIMEOUT(sync, jobs_on_a_queue_complete_in_order, 120)
 	enum { JOBS = 8 };
 	const uint64_t big = 8 * LT_MIB;
 	struct accel_fence *done[JOBS];
+	struct accel_cmdbuf *cbs[JOBS];
 	struct accel_bo *src, *dst;
 	void *src_map, *dst_map;
 	int i, ret;
@@ -126,18 +129,21 @@ TEST_F_TIMEOUT(sync, jobs_on_a_queue_complete_in_order, 120)
 		struct accel_cmdbuf *cb;
 
 		ASSERT_EQ(0, accel_fence_create(self->dev, &done[i]));
-		ASSERT_EQ(0, accel_cmdbuf_create(&cb));
+		ASSERT_EQ(0, lt_cmdbuf_create(self->dev, &cbs[i]));
+		cb = cbs[i];
 		/* Big copies and empty jobs, alternating. */
-		ret = i % 2 ? accel_cmd_nop(cb) : accel_cmd_copy(cb, dst, 0, src, 0, big);
+		ret = i % 2 ? accel_cmd_nop(cb)
+			    : accel_cmd_copy(cb, accel_bo_va(dst), accel_bo_va(src), big);
 		ASSERT_EQ(0, ret);
-		ASSERT_EQ(0, accel_submit(self->dev, 0, cb, NULL, done[i]));
-		accel_cmdbuf_free(cb);
+		ASSERT_EQ(0, accel_submit(self->dev, 0, cb, NULL, 0, NULL, done[i]));
 	}
 	ASSERT_EQ(0, accel_fence_wait(done[JOBS - 1], LT_JOB_TIMEOUT_NS));
 	for (i = 0; i < JOBS - 1; i++)
 		EXPECT_EQ(0, accel_fence_wait(done[i], 0)) TH_LOG("job %d", i);
-	for (i = 0; i < JOBS; i++)
+	for (i = 0; i < JOBS; i++) {
 		accel_fence_free(done[i]);
+		accel_cmdbuf_free(cbs[i]);
+	}
 	accel_bo_free(dst);
 	accel_bo_free(src);
 }
@@ -160,14 +166,14 @@ TEST_F_TIMEOUT(sync, dependency_across_queues_carries_data, 120)
 	lt_rng_fill(&self->rng, src_map, size);
 	ASSERT_EQ(0, accel_fence_create(self->dev, &first));
 	ASSERT_EQ(0, accel_fence_create(self->dev, &second));
-	ASSERT_EQ(0, accel_cmdbuf_create(&in));
-	ASSERT_EQ(0, accel_cmdbuf_create(&out));
-	ASSERT_EQ(0, accel_cmd_copy(in, dev, 0, src, 0, size));
-	ASSERT_EQ(0, accel_cmd_copy(out, dst, 0, dev, 0, size));
+	ASSERT_EQ(0, lt_cmdbuf_create(self->dev, &in));
+	ASSERT_EQ(0, lt_cmdbuf_create(self->dev, &out));
+	ASSERT_EQ(0, accel_cmd_copy(in, accel_bo_va(dev), accel_bo_va(src), size));
+	ASSERT_EQ(0, accel_cmd_copy(out, accel_bo_va(dst), accel_bo_va(dev), size));
 
 	/* Submitted back to back: only the dependency orders them. */
-	ASSERT_EQ(0, accel_submit(self->dev, 0, in, NULL, first));
-	ASSERT_EQ(0, accel_submit(self->dev, self->other_queue, out, first, second));
+	ASSERT_EQ(0, accel_submit(self->dev, 0, in, NULL, 0, NULL, first));
+	ASSERT_EQ(0, accel_submit(self->dev, self->other_queue, out, NULL, 0, first, second));
 	ASSERT_EQ(0, accel_fence_wait(second, LT_JOB_TIMEOUT_NS));
 	EXPECT_EQ(0, accel_fence_wait(first, 0));
 	EXPECT_EQ(size, lt_mismatch(dst_map, src_map, size));
@@ -192,6 +198,7 @@ TEST_F_TIMEOUT(sync, chained_jobs_through_one_syncobj, 120)
 	const uint64_t slot = 256 * 1024;
 	struct accel_bo *sys, *dev;
 	void *sys_map, *unused;
+	struct accel_cmdbuf *cbs[LINKS];
 	struct accel_fence *chain;
 	int i;
 
@@ -203,18 +210,19 @@ TEST_F_TIMEOUT(sync, chained_jobs_through_one_syncobj, 120)
 	ASSERT_EQ(0, lt_copy(self->dev, 0, dev, 0, sys, 0, slot));
 
 	for (i = 0; i < LINKS; i++) {
-		struct accel_cmdbuf *cb;
-
-		ASSERT_EQ(0, accel_cmdbuf_create(&cb));
-		ASSERT_EQ(0, accel_cmd_copy(cb, dev, (i + 1) * slot, dev, i * slot, slot));
+		ASSERT_EQ(0, lt_cmdbuf_create(self->dev, &cbs[i]));
+		ASSERT_EQ(0, accel_cmd_copy(cbs[i], accel_bo_va(dev) + (i + 1) * slot,
+					    accel_bo_va(dev) + i * slot, slot));
+		/* The command buffer must outlive its job: kept until the end. */
 		ASSERT_EQ(0, accel_submit(self->dev, i % 2 ? self->other_queue : 0,
-					  cb, i ? chain : NULL, chain));
-		accel_cmdbuf_free(cb);
+					  cbs[i], NULL, 0, i ? chain : NULL, chain));
 	}
 	ASSERT_EQ(0, accel_fence_wait(chain, LT_JOB_TIMEOUT_NS));
 	ASSERT_EQ(0, lt_copy(self->dev, 0, sys, slot, dev, LINKS * slot, slot));
 	EXPECT_EQ(slot, lt_mismatch((unsigned char *)sys_map + slot, sys_map, slot));
 
+	for (i = 0; i < LINKS; i++)
+		accel_cmdbuf_free(cbs[i]);
 	accel_fence_free(chain);
 	accel_bo_free(dev);
 	accel_bo_free(sys);
@@ -234,19 +242,19 @@ TEST_F(sync, in_syncobj_signalled_by_hand)
 	void *map;
 
 	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, 4096, 0, &bo, &map));
-	ASSERT_NE(NULL, cb = fence_job(bo, 0, 77));
+	ASSERT_NE(NULL, cb = fence_job(self->dev, bo, 0, 77));
 	ASSERT_EQ(0, accel_fence_create(self->dev, &wait));
 	ASSERT_EQ(0, accel_fence_create(self->dev, &done));
 	handle = accel_fence_syncobj(wait);
 
-	EXPECT_EQ(-EINVAL, accel_submit(self->dev, 0, cb, wait, done));
+	EXPECT_EQ(-EINVAL, accel_submit(self->dev, 0, cb, NULL, 0, wait, done));
 	ASSERT_EQ(0, lt_syncobj_signal(self->fd, handle));
-	ASSERT_EQ(0, accel_submit(self->dev, 0, cb, wait, done));
+	ASSERT_EQ(0, accel_submit(self->dev, 0, cb, NULL, 0, wait, done));
 	ASSERT_EQ(0, accel_fence_wait(done, LT_JOB_TIMEOUT_NS));
 	EXPECT_EQ(77, read_u64(map, 0));
 
 	ASSERT_EQ(0, lt_syncobj_reset(self->fd, handle));
-	EXPECT_EQ(-EINVAL, accel_submit(self->dev, 0, cb, wait, done));
+	EXPECT_EQ(-EINVAL, accel_submit(self->dev, 0, cb, NULL, 0, wait, done));
 
 	accel_fence_free(done);
 	accel_fence_free(wait);
@@ -275,12 +283,12 @@ TEST_F(sync, job_waits_for_fence_signalled_by_hand)
 	ASSERT_EQ(0, vgem_fence_to_syncobj(&vf, self->fd, accel_fence_syncobj(wait)));
 
 	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, 4096, 0, &bo, &map));
-	ASSERT_NE(NULL, cb = fence_job(bo, 0, 0xfeed));
-	ASSERT_NE(NULL, cb_behind = fence_job(bo, 8, 0xbeef));
+	ASSERT_NE(NULL, cb = fence_job(self->dev, bo, 0, 0xfeed));
+	ASSERT_NE(NULL, cb_behind = fence_job(self->dev, bo, 8, 0xbeef));
 	ASSERT_EQ(0, accel_fence_create(self->dev, &done));
 	ASSERT_EQ(0, accel_fence_create(self->dev, &behind));
-	ASSERT_EQ(0, accel_submit(self->dev, 0, cb, wait, done));
-	ASSERT_EQ(0, accel_submit(self->dev, 0, cb_behind, NULL, behind));
+	ASSERT_EQ(0, accel_submit(self->dev, 0, cb, NULL, 0, wait, done));
+	ASSERT_EQ(0, accel_submit(self->dev, 0, cb_behind, NULL, 0, NULL, behind));
 
 	/* Well under vgem's 10 s self-signalling timeout. */
 	EXPECT_EQ(-ETIME, accel_fence_wait(done, 500 * MS));
@@ -321,17 +329,81 @@ TEST_F(sync, out_fence_is_reusable)
 	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, 4096, 0, &bo, &map));
 	ASSERT_EQ(0, accel_fence_create(self->dev, &done));
 	for (i = 1; i <= 20; i++) {
-		struct accel_cmdbuf *cb = fence_job(bo, 0, i);
+		struct accel_cmdbuf *cb = fence_job(self->dev, bo, 0, i);
 
 		ASSERT_NE(NULL, cb);
 		ASSERT_EQ(0, accel_submit(self->dev, i % self->info.num_queues,
-					  cb, NULL, done));
-		ASSERT_EQ(0, accel_fence_wait(done, LT_JOB_TIMEOUT_NS));
+					  cb, NULL, 0, NULL, done));
+		ASSERT_EQ(0, lt_job_result(done));
 		EXPECT_EQ(i, read_u64(map, 0));
 		accel_cmdbuf_free(cb);
 	}
 	accel_fence_free(done);
 	accel_bo_free(bo);
+}
+
+/*
+ * Implicit synchronisation: a job that lists a BO runs after every earlier
+ * job that listed it, even on another queue and without any syncobj.  The
+ * first job is held back by a pending vgem fence, so the second one would
+ * read the old data if it did not wait.
+ */
+TEST_F_TIMEOUT(sync, listed_bos_order_jobs_across_queues, 60)
+{
+	const uint64_t size = 64 * 1024;
+	struct accel_fence *wait, *first, *second;
+	struct accel_bo *src, *mid, *dst;
+	void *src_map, *mid_map, *dst_map;
+	struct accel_cmdbuf *in, *out;
+	struct vgem_fence vf;
+	int ret;
+
+	if (self->other_queue == 0)
+		SKIP(return, "needs two queues");
+	ret = vgem_fence_create(&vf);
+	if (ret == -ENODEV)
+		SKIP(return, "vgem is not available to make a pending fence");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, accel_fence_create(self->dev, &wait));
+	ASSERT_EQ(0, vgem_fence_to_syncobj(&vf, self->fd, accel_fence_syncobj(wait)));
+	ASSERT_EQ(0, accel_fence_create(self->dev, &first));
+	ASSERT_EQ(0, accel_fence_create(self->dev, &second));
+
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &src, &src_map));
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &mid, &mid_map));
+	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, size, 0, &dst, &dst_map));
+	lt_rng_fill(&self->rng, src_map, size);
+	ASSERT_EQ(0, lt_cmdbuf_create(self->dev, &in));
+	ASSERT_EQ(0, lt_cmdbuf_create(self->dev, &out));
+	ASSERT_EQ(0, accel_cmd_copy(in, accel_bo_va(mid), accel_bo_va(src), size));
+	ASSERT_EQ(0, accel_cmd_copy(out, accel_bo_va(dst), accel_bo_va(mid), size));
+
+	{
+		const struct accel_bo *in_bos[] = { src, mid };
+		const struct accel_bo *out_bos[] = { mid, dst };
+
+		ASSERT_EQ(0, accel_submit(self->dev, 0, in, in_bos, 2, wait, first));
+		ASSERT_EQ(0, accel_submit(self->dev, self->other_queue, out,
+					  out_bos, 2, NULL, second));
+	}
+	/* Both held: the second only through the BO they share. */
+	EXPECT_EQ(-ETIME, accel_fence_wait(second, 300 * MS));
+	EXPECT_EQ(size, lt_find_not(dst_map, 0, size));
+
+	ASSERT_EQ(0, vgem_fence_signal(&vf));
+	ASSERT_EQ(0, lt_job_result(second));
+	ASSERT_EQ(0, lt_job_result(first));
+	EXPECT_EQ(size, lt_mismatch(dst_map, src_map, size));
+
+	vgem_fence_destroy(&vf);
+	accel_cmdbuf_free(out);
+	accel_cmdbuf_free(in);
+	accel_bo_free(dst);
+	accel_bo_free(mid);
+	accel_bo_free(src);
+	accel_fence_free(second);
+	accel_fence_free(first);
+	accel_fence_free(wait);
 }
 
 TEST_HARNESS_MAIN

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <linux/dma-buf.h>
 #include <xf86drm.h>
@@ -100,6 +101,62 @@ int vgem_dmabuf_create(void)
 	/* The dma-buf keeps the buffer alive after its file is closed. */
 	close(vgem_fd);
 	return ret ? ret : prime.fd;
+}
+
+int vgem_buffer_create(struct vgem_buffer *vb, uint64_t pages)
+{
+	struct drm_mode_create_dumb dumb = {
+		.width = 1024, .height = pages, .bpp = 32,	/* 4 KiB a row */
+	};
+	struct drm_mode_map_dumb map = { 0 };
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	int ret;
+
+	memset(vb, 0, sizeof(*vb));
+	vb->map = MAP_FAILED;
+	vb->dmabuf_fd = -1;
+	vb->vgem_fd = open_vgem();
+	if (vb->vgem_fd < 0)
+		return vb->vgem_fd;
+	ret = lt_ioctl(vb->vgem_fd, DRM_IOCTL_MODE_CREATE_DUMB, &dumb);
+	if (ret)
+		goto fail;
+	vb->handle = dumb.handle;
+	vb->size = dumb.size;
+	map.handle = vb->handle;
+	ret = lt_ioctl(vb->vgem_fd, DRM_IOCTL_MODE_MAP_DUMB, &map);
+	if (ret)
+		goto fail;
+	vb->map = mmap(NULL, vb->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vb->vgem_fd, map.offset);
+	if (vb->map == MAP_FAILED) {
+		ret = -errno;
+		goto fail;
+	}
+	prime.handle = vb->handle;
+	ret = lt_ioctl(vb->vgem_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime);
+	if (ret)
+		goto fail;
+	vb->dmabuf_fd = prime.fd;
+	return 0;
+
+fail:
+	vgem_buffer_destroy(vb);
+	return ret;
+}
+
+void vgem_buffer_destroy(struct vgem_buffer *vb)
+{
+	if (vb->vgem_fd < 0)
+		return;
+	if (vb->dmabuf_fd >= 0)
+		close(vb->dmabuf_fd);
+	if (vb->map != MAP_FAILED)
+		munmap(vb->map, vb->size);
+	if (vb->handle)
+		lt_gem_close(vb->vgem_fd, vb->handle);
+	close(vb->vgem_fd);
+	vb->vgem_fd = -1;
 }
 
 int vgem_fence_create(struct vgem_fence *vf)

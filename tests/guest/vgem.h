@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * vgem, the kernel's virtual GEM driver, as a second DRM device for tests:
- * a foreign dma-buf, and a dma-fence that the test signals by hand.
+ * a foreign buffer the CPU can map through vgem, shared as a dma-buf, and a
+ * dma-fence that the test signals by hand.
  *
  * Why a hand-signalled fence needs vgem: DRM syncobj ioctls alone cannot
  * make a pending fence -- a syncobj either has no fence (submit refuses
@@ -37,5 +38,18 @@ void vgem_fence_destroy(struct vgem_fence *vf);
 
 /* A dma-buf of a new 4 KiB vgem buffer: its file descriptor. */
 int vgem_dmabuf_create(void);
+
+/* A vgem buffer mapped through vgem, and its dma-buf. */
+struct vgem_buffer {
+	int vgem_fd;
+	uint32_t handle;
+	uint64_t size;
+	void *map;		/* vgem's own CPU mapping */
+	int dmabuf_fd;
+};
+
+/* Creates a buffer of @pages 4 KiB pages; vgem_buffer_destroy() frees it. */
+int vgem_buffer_create(struct vgem_buffer *vb, uint64_t pages);
+void vgem_buffer_destroy(struct vgem_buffer *vb);
 
 #endif /* LUMEN_TEST_VGEM_H */

@@ -239,24 +239,29 @@ TEST(bo_create_arguments)
 	EXPECT_EQ(-EINVAL, accel_bo_create(NULL, 4096, 0, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 0, 0, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 0, ACCEL_BO_DEVICE, &bo));
-	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 1u << 1, &bo));
+	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 1u << 2, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 1u << 31, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 0, NULL));
 	EXPECT_NULL(bo);
 	EXPECT_EQ(-EBADF, accel_bo_create(&dev, 4096, ACCEL_BO_DEVICE, &bo));
 	EXPECT_EQ(-EBADF, accel_bo_create(&dev, 1, 0, &bo));
+	EXPECT_EQ(-EBADF, accel_bo_create(&dev, 1, ACCEL_BO_READ_ONLY, &bo));
+	EXPECT_EQ(-EBADF, accel_bo_create(&dev, 1,
+					  ACCEL_BO_DEVICE | ACCEL_BO_READ_ONLY, &bo));
 	EXPECT_NULL(bo);
 }
 
 TEST(bo_accessors)
 {
 	struct accel_dev dev = fake_dev();
-	struct accel_bo bo = fake_bo(&dev, 42, 8192);
+	struct accel_bo bo = fake_bo_at(&dev, 42, 8192, 0x123456789000ull);
 
 	EXPECT_EQ(42, accel_bo_handle(&bo));
 	EXPECT_EQ(8192, accel_bo_size(&bo));
+	EXPECT_EQ(0x123456789000ull, accel_bo_va(&bo));
 	EXPECT_EQ(0, accel_bo_handle(NULL));
 	EXPECT_EQ(0, accel_bo_size(NULL));
+	EXPECT_EQ(0, accel_bo_va(NULL));
 	accel_bo_free(NULL);
 }
 
@@ -274,6 +279,30 @@ TEST(bo_map_arguments)
 	EXPECT_EQ(-EBADF, accel_bo_map(&bo, &ptr));
 	/* Failures leave the output alone. */
 	EXPECT_EQ((void *)&dev, ptr);
+}
+
+/* The flag values are the uAPI's, which the driver checks. */
+TEST(bo_flags_are_uapi)
+{
+	EXPECT_EQ(DRM_LUMEN_BO_DEVICE, ACCEL_BO_DEVICE);
+	EXPECT_EQ(DRM_LUMEN_BO_READ_ONLY, ACCEL_BO_READ_ONLY);
+}
+
+/* ---- Command buffers ------------------------------------------------------ */
+
+TEST(cmdbuf_create_arguments)
+{
+	struct accel_dev dev = fake_dev();
+	struct accel_cmdbuf *cb = NULL;
+
+	EXPECT_EQ(-EINVAL, accel_cmdbuf_create(NULL, 4096, &cb));
+	EXPECT_EQ(-EINVAL, accel_cmdbuf_create(&dev, 0, &cb));
+	EXPECT_EQ(-EINVAL, accel_cmdbuf_create(&dev, 63, &cb));
+	EXPECT_EQ(-EINVAL, accel_cmdbuf_create(&dev, 4096, NULL));
+	/* Past the checks, the query is the first ioctl. */
+	EXPECT_EQ(-EBADF, accel_cmdbuf_create(&dev, 64, &cb));
+	EXPECT_NULL(cb);
+	accel_cmdbuf_free(NULL);
 }
 
 /* ---- Fences and submission ------------------------------------------------ */
@@ -300,58 +329,86 @@ TEST(fence_arguments)
 	accel_fence_free(NULL);
 }
 
+#define SUBMIT_VA	0x100000ull
+
 FIXTURE(submit) {
 	struct accel_dev dev, other;
-	struct accel_bo bo, foreign_bo;
+	struct accel_bo cb_bo, bo, bo2, foreign_bo;
 	struct accel_fence fence, foreign_fence;
-	struct accel_cmdbuf *cb;
+	struct accel_cmdbuf cb, plain;
+	uint64_t mem[512], plain_mem[512];
 };
 
 FIXTURE_SETUP(submit)
 {
 	self->dev = fake_dev();
 	self->other = fake_dev();
-	self->bo = fake_bo(&self->dev, 1, 4096);
-	self->foreign_bo = fake_bo(&self->other, 1, 4096);
+	self->cb_bo = fake_bo_at(&self->dev, 1, sizeof(self->mem), SUBMIT_VA);
+	self->bo = fake_bo_at(&self->dev, 2, 4096, 2 * SUBMIT_VA);
+	self->bo2 = fake_bo_at(&self->dev, 3, 4096, 3 * SUBMIT_VA);
+	self->foreign_bo = fake_bo_at(&self->other, 2, 4096, 2 * SUBMIT_VA);
 	self->fence = fake_fence(&self->dev, 1);
 	self->foreign_fence = fake_fence(&self->other, 1);
-	ASSERT_EQ(0, accel_cmdbuf_create(&self->cb));
+	fake_cmdbuf(&self->cb, &self->dev, &self->cb_bo, self->mem,
+		    sizeof(self->mem), SUBMIT_VA, sizeof(self->mem));
+	/* Over plain memory, without a BO: nothing the driver could run. */
+	fake_cmdbuf(&self->plain, &self->dev, NULL, self->plain_mem,
+		    sizeof(self->plain_mem), SUBMIT_VA, sizeof(self->plain_mem));
 }
 
 FIXTURE_TEARDOWN(submit)
 {
-	accel_cmdbuf_free(self->cb);
 }
 
 TEST_F(submit, null_arguments)
 {
-	ASSERT_EQ(0, accel_cmd_nop(self->cb));
-	EXPECT_EQ(-EINVAL, accel_submit(NULL, 0, self->cb, NULL, NULL));
-	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, NULL, NULL, NULL));
-	EXPECT_EQ(-EBADF, accel_submit(&self->dev, 0, self->cb, NULL, NULL));
+	const struct accel_bo *bos[] = { &self->bo, NULL };
+
+	ASSERT_EQ(0, accel_cmd_nop(&self->cb));
+	EXPECT_EQ(-EINVAL, accel_submit(NULL, 0, &self->cb, NULL, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, NULL, NULL, 0, NULL, NULL));
+	/* A count without an array, a NULL entry. */
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, NULL, 1, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, bos, 2, NULL, NULL));
+	/* Reaching the ioctl: -EBADF from the fake file. */
+	EXPECT_EQ(-EBADF, accel_submit(&self->dev, 0, &self->cb, NULL, 0, NULL, NULL));
+	EXPECT_EQ(-EBADF, accel_submit(&self->dev, 0, &self->cb, bos, 1, NULL, NULL));
+	EXPECT_EQ(-EBADF, accel_submit(&self->dev, 0, &self->cb, NULL, 0,
+				       &self->fence, &self->fence));
 }
 
 TEST_F(submit, empty_cmdbuf)
 {
-	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, self->cb, NULL, NULL));
-	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, self->cb, &self->fence, &self->fence));
-	ASSERT_EQ(0, accel_cmd_nop(self->cb));
-	accel_cmdbuf_reset(self->cb);
-	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, self->cb, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, NULL, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, NULL, 0,
+					&self->fence, &self->fence));
+	ASSERT_EQ(0, accel_cmd_nop(&self->cb));
+	accel_cmdbuf_reset(&self->cb);
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, NULL, 0, NULL, NULL));
+}
+
+/* A command buffer that is not in a BO has no VA the driver knows. */
+TEST_F(submit, cmdbuf_without_bo)
+{
+	ASSERT_EQ(0, accel_cmd_nop(&self->plain));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->plain, NULL, 0, NULL, NULL));
 }
 
 /* Handles of one file are never sent on another. */
 TEST_F(submit, objects_of_another_device)
 {
-	ASSERT_EQ(0, accel_cmd_fence(self->cb, &self->foreign_bo, 0, 1));
-	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, self->cb, NULL, NULL));
-	EXPECT_EQ(-EBADF, accel_submit(&self->other, 0, self->cb, NULL, NULL));
+	const struct accel_bo *foreign[] = { &self->foreign_bo };
+	const struct accel_bo *own[] = { &self->bo };
 
-	accel_cmdbuf_reset(self->cb);
-	ASSERT_EQ(0, accel_cmd_fence(self->cb, &self->bo, 0, 1));
-	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, self->cb, &self->foreign_fence, NULL));
-	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, self->cb, NULL, &self->foreign_fence));
-	EXPECT_EQ(-EBADF, accel_submit(&self->dev, 0, self->cb, &self->fence, &self->fence));
+	ASSERT_EQ(0, accel_cmd_nop(&self->cb));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->other, 0, &self->cb, NULL, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, foreign, 1, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, own, 1,
+					&self->foreign_fence, NULL));
+	EXPECT_EQ(-EINVAL, accel_submit(&self->dev, 0, &self->cb, own, 1,
+					NULL, &self->foreign_fence));
+	EXPECT_EQ(-EBADF, accel_submit(&self->dev, 0, &self->cb, own, 1,
+				       &self->fence, &self->fence));
 }
 
 TEST_HARNESS_MAIN

@@ -10,7 +10,7 @@
 
 #define MIB	(1024.0 * 1024.0)
 
-static bool ok(const struct bench_result *r)
+bool bench_result_ok(const struct bench_result *r)
 {
 	/* A zero median (clock too coarse) would make ratios meaningless. */
 	return r->state == BENCH_OK && r->stats.samples && r->stats.p50_us > 0 &&
@@ -25,7 +25,7 @@ static double bandwidth_mib_s(const struct bench_result *r)
 
 /* ---- Text ---------------------------------------------------------------- */
 
-static void print_row(const char *name, const struct bench_result *r)
+void bench_print_row(const char *name, const struct bench_result *r)
 {
 	const struct bench_stats *s = &r->stats;
 
@@ -43,11 +43,11 @@ static void print_row(const char *name, const struct bench_result *r)
 	}
 }
 
-static void print_ratio(const char *name, const struct bench_result *a,
+void bench_print_ratio(const char *name, const struct bench_result *a,
 			const struct bench_result *b, bool latency)
 {
 	printf("%-30s ", name);
-	if (!ok(a) || !ok(b)) {
+	if (!bench_result_ok(a) || !bench_result_ok(b)) {
 		printf("n/a (a side was not measured)\n");
 		return;
 	}
@@ -69,22 +69,22 @@ void bench_print_text(const struct bench_report *rep)
 	       cfg->iterations, cfg->warmup, cfg->copy_iterations);
 	printf("%-30s %11s %11s %11s %9s\n", "measurement (microseconds)", "p50",
 	       "p99", "mean", "samples");
-	print_row("NOP job round trip", &rep->nop);
-	print_row("NVMe 4 KiB O_DIRECT read", &rep->nvme);
-	print_row("COPY job 4 MiB sys>dev>sys", &rep->copy);
-	print_row("memcpy 4 MiB twice", &rep->memcpy);
+	bench_print_row("NOP job round trip", &rep->nop);
+	bench_print_row("NVMe 4 KiB O_DIRECT read", &rep->nvme);
+	bench_print_row("COPY job 4 MiB sys>dev>sys", &rep->copy);
+	bench_print_row("memcpy 4 MiB twice", &rep->memcpy);
 	printf("\n");
-	if (ok(&rep->copy) && ok(&rep->memcpy))
+	if (bench_result_ok(&rep->copy) && bench_result_ok(&rep->memcpy))
 		printf("%-30s COPY %.1f MiB/s, memcpy %.1f MiB/s\n",
 		       "bandwidth at p50", bandwidth_mib_s(&rep->copy),
 		       bandwidth_mib_s(&rep->memcpy));
-	print_ratio("ratio NOP / NVMe (latency)", &rep->nop, &rep->nvme, true);
-	print_ratio("ratio COPY / memcpy", &rep->copy, &rep->memcpy, false);
+	bench_print_ratio("ratio NOP / NVMe (latency)", &rep->nop, &rep->nvme, true);
+	bench_print_ratio("ratio COPY / memcpy", &rep->copy, &rep->memcpy, false);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void print_json_string(const char *s)
+void bench_print_json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -100,7 +100,7 @@ static void print_json_string(const char *s)
 	putchar('"');
 }
 
-static void print_result_json(const char *name, const struct bench_result *r,
+void bench_print_result_json(const char *name, const struct bench_result *r,
 			      bool last)
 {
 	const struct bench_stats *s = &r->stats;
@@ -120,7 +120,7 @@ static void print_result_json(const char *name, const struct bench_result *r,
 	case BENCH_FAILED:
 		printf("\"%s\": true, \"reason\": ",
 		       r->state == BENCH_SKIPPED ? "skipped" : "failed");
-		print_json_string(r->reason);
+		bench_print_json_string(r->reason);
 		break;
 	}
 	printf("}%s\n", last ? "" : ",");
@@ -140,21 +140,21 @@ static void print_ratio_json(const char *name, bool ok_both, double value,
 void bench_print_json(const struct bench_report *rep)
 {
 	const struct bench_config *cfg = rep->cfg;
-	bool lat = ok(&rep->nop) && ok(&rep->nvme);
-	bool bw = ok(&rep->copy) && ok(&rep->memcpy);
+	bool lat = bench_result_ok(&rep->nop) && bench_result_ok(&rep->nvme);
+	bool bw = bench_result_ok(&rep->copy) && bench_result_ok(&rep->memcpy);
 
 	printf("{\n  \"device\": ");
-	print_json_string(rep->device_path);
+	bench_print_json_string(rep->device_path);
 	printf(",\n  \"queue\": %u,\n  \"iterations\": %zu,\n  \"warmup\": %zu,\n"
 	       "  \"copy_iterations\": %zu,\n  \"copy_size\": %u,\n  \"nvme_path\": ",
 	       cfg->queue, cfg->iterations, cfg->warmup, cfg->copy_iterations,
 	       BENCH_COPY_SIZE);
-	print_json_string(cfg->nvme_path);
+	bench_print_json_string(cfg->nvme_path);
 	printf(",\n");
-	print_result_json("nop", &rep->nop, false);
-	print_result_json("nvme", &rep->nvme, false);
-	print_result_json("copy", &rep->copy, false);
-	print_result_json("memcpy", &rep->memcpy, false);
+	bench_print_result_json("nop", &rep->nop, false);
+	bench_print_result_json("nvme", &rep->nvme, false);
+	bench_print_result_json("copy", &rep->copy, false);
+	bench_print_result_json("memcpy", &rep->memcpy, false);
 	printf("  \"ratios\": {\n");
 	print_ratio_json("nop_nvme_p50", lat,
 			 lat ? rep->nop.stats.p50_us / rep->nvme.stats.p50_us : 0, false);

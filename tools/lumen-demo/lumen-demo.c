@@ -4,9 +4,11 @@
  *
  * Fills a system-memory buffer with pseudo-random bytes, copies it into a
  * device-memory buffer and from there into a second system-memory buffer
- * with two copy jobs (the second waits for the first through a fence), and
- * checks the result byte for byte.
+ * with two COPY jobs (the second, on another queue, waits for the first
+ * through a fence), and checks the result byte for byte.  Every address in
+ * a command is the device VA the driver gave the buffer at creation.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,34 +41,61 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-/* Copies @size bytes src → dev → dst as two jobs chained by a fence. */
+/* The outcome of the job that signals @done: 0, or its error. */
+static int job_result(struct accel_fence *done)
+{
+	int err = accel_fence_wait(done, TIMEOUT_NS);
+
+	if (err)
+		return err;
+	/* Finished is not succeeded: 1 is success, < 0 the job's error. */
+	err = accel_fence_status(done);
+	return err == 1 ? 0 : err < 0 ? err : -EPROTO;
+}
+
+/*
+ * Copies @size bytes src -> dev -> dst as two jobs chained by a fence; each
+ * has its own command buffer, as the device reads it while the job runs.
+ */
 static int round_trip(struct accel_dev *dev, struct accel_bo *src,
 		      struct accel_bo *devbo, struct accel_bo *dst, uint64_t size)
 {
-	struct accel_cmdbuf *cb = NULL;
+	const struct accel_bo *in_bos[] = { src, devbo }, *out_bos[] = { devbo, dst };
+	struct accel_cmdbuf *in_cb = NULL, *out_cb = NULL;
 	struct accel_fence *in = NULL, *out = NULL;
-	int err;
+	struct accel_info info;
+	int err, err2;
 
-	err = accel_cmdbuf_create(&cb);
+	err = accel_query(dev, &info);
+	if (!err)
+		err = accel_cmdbuf_create(dev, 4096, &in_cb);
+	if (!err)
+		err = accel_cmdbuf_create(dev, 4096, &out_cb);
 	if (!err)
 		err = accel_fence_create(dev, &in);
 	if (!err)
 		err = accel_fence_create(dev, &out);
 	if (!err)
-		err = accel_cmd_copy(cb, devbo, 0, src, 0, size);
+		err = accel_cmd_copy(in_cb, accel_bo_va(devbo), accel_bo_va(src), size);
 	if (!err)
-		err = accel_submit(dev, 0, cb, NULL, in);
-	if (!err) {
-		accel_cmdbuf_reset(cb);
-		err = accel_cmd_copy(cb, dst, 0, devbo, 0, size);
-	}
+		err = accel_cmd_copy(out_cb, accel_bo_va(dst), accel_bo_va(devbo), size);
 	if (!err)
-		err = accel_submit(dev, 1, cb, in, out);
+		err = accel_submit(dev, 0, in_cb, in_bos, 2, NULL, in);
+	if (err)
+		goto out;
+	err = accel_submit(dev, info.num_queues > 1 ? 1 : 0, out_cb,
+			   out_bos, 2, in, out);
 	if (!err)
-		err = accel_fence_wait(out, TIMEOUT_NS);
+		err = job_result(out);
+	/* Also when the second job failed: the first must end before its buffers. */
+	err2 = job_result(in);
+	if (!err)
+		err = err2;
+out:
 	accel_fence_free(out);
 	accel_fence_free(in);
-	accel_cmdbuf_free(cb);
+	accel_cmdbuf_free(out_cb);
+	accel_cmdbuf_free(in_cb);
 	return err;
 }
 

@@ -34,8 +34,9 @@ static const struct {
 	uint32_t bit;
 	const char *name;
 } cap_names[] = {
-	{ LUMEN_CAP_SGL, "sgl" },
 	{ LUMEN_CAP_FAULT_INJECTION, "fault-injection" },
+	{ LUMEN_CAP_MMU, "mmu" },
+	{ LUMEN_CAP_OPERATORS, "operators" },
 };
 
 #define N_CAPS (sizeof(cap_names) / sizeof(cap_names[0]))
@@ -165,10 +166,15 @@ static void print_info_text(const struct smi_device *d)
 	printf("  %-22s %u.%u\n", "hardware version",
 	       LUMEN_VERSION_MAJOR(i->hw_version), LUMEN_VERSION_MINOR(i->hw_version));
 	printf("  %-22s %u\n", "compute cores", i->num_cores);
+	printf("  %-22s %u (DMA engine: %u)\n", "engines", i->num_engines,
+	       i->num_engines ? i->num_engines - 1 : 0);
 	printf("  %-22s %u\n", "hardware queues", i->num_queues);
+	printf("  %-22s %u\n", "MMU contexts", i->num_contexts);
 	printf("  %-22s %s (%" PRIu64 " bytes)\n", "device memory", mem, i->devmem_size);
 	printf("  %-22s 0x%08x (%s)\n", "capabilities", i->caps, caps);
-	printf("  %-22s %u\n", "max commands per job", i->max_job_cmds);
+	printf("  %-22s %u bytes\n", "max command buffer", i->max_cmdbuf_size);
+	printf("  %-22s 0x%" PRIx64 " - 0x%" PRIx64 "\n", "device VA range",
+	       i->va_start, i->va_end);
 	printf("  %-22s %" PRIu64 " Hz\n", "timestamp frequency", i->timestamp_freq);
 }
 
@@ -208,8 +214,10 @@ static void print_device_json(const struct smi_device *d, const char *indent)
 	print_json_string(i->driver);
 	printf(",\n%s  \"hw_version\": \"%u.%u\",\n", indent,
 	       LUMEN_VERSION_MAJOR(i->hw_version), LUMEN_VERSION_MINOR(i->hw_version));
-	printf("%s  \"cores\": %u,\n%s  \"queues\": %u,\n", indent, i->num_cores,
-	       indent, i->num_queues);
+	printf("%s  \"cores\": %u,\n%s  \"engines\": %u,\n", indent, i->num_cores,
+	       indent, i->num_engines);
+	printf("%s  \"queues\": %u,\n%s  \"contexts\": %u,\n", indent, i->num_queues,
+	       indent, i->num_contexts);
 	printf("%s  \"devmem_bytes\": %" PRIu64 ",\n", indent, i->devmem_size);
 	printf("%s  \"caps\": %u,\n%s  \"cap_names\": [", indent, i->caps, indent);
 	for (size_t c = 0; c < N_CAPS; c++) {
@@ -219,7 +227,9 @@ static void print_device_json(const struct smi_device *d, const char *indent)
 		print_json_string(cap_names[c].name);
 		first = false;
 	}
-	printf("],\n%s  \"max_job_cmds\": %u,\n", indent, i->max_job_cmds);
+	printf("],\n%s  \"max_cmdbuf_size\": %u,\n", indent, i->max_cmdbuf_size);
+	printf("%s  \"va_start\": %" PRIu64 ",\n%s  \"va_end\": %" PRIu64 ",\n",
+	       indent, i->va_start, indent, i->va_end);
 	printf("%s  \"timestamp_freq_hz\": %" PRIu64 "\n%s}", indent,
 	       i->timestamp_freq, indent);
 }

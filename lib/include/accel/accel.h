@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libaccel: a thin C library over the lumen DRM accel driver.
+ * libaccel v1: a thin C library over the lumen DRM accel driver.
+ *
+ * Model.  Each open device file is a tenant with its own device address
+ * space.  Buffer objects (BOs) are mapped into it when they are created and
+ * have a device virtual address (VA).  Userspace builds a command buffer of
+ * 64-byte device commands (driver/lumen_regs.h, Documentation/commands.rst)
+ * in a BO of its own, and submits it; the device runs it in the file's MMU
+ * context, so every address in a command is a device VA of this file.
  *
  * Conventions: every function that can fail returns 0 (or a count) on
  * success and a negative errno on failure; accel_strerror() names it.
@@ -14,11 +21,12 @@
  * (the *_free() and accel_close() functions accept NULL and do nothing).
  * Errors the kernel returns are passed through unchanged; the errnos of
  * each ioctl are specified in Documentation/uapi.rst.  On failure, output
- * arguments are left untouched.
+ * arguments and command buffers are left untouched.
  */
 #ifndef ACCEL_ACCEL_H
 #define ACCEL_ACCEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,20 +42,36 @@ struct accel_bo;
 struct accel_cmdbuf;
 struct accel_fence;
 
-/** Device description, from the driver's DEVICE_INFO query. */
+/*
+ * Device description, from the driver's DEVICE_INFO query.
+ *
+ * Engines: num_cores compute engines (0 .. num_cores - 1) and one DMA engine
+ * (index num_cores), num_engines = num_cores + 1.  The driver binds queue q
+ * to engine q % num_engines.  Operators (accel_cmd_gemm() ...) run only on
+ * compute engines; on the DMA engine they fail the job with -EIO.
+ */
 struct accel_info {
 	uint16_t vendor_id;
 	uint16_t device_id;
 	uint32_t hw_version;	/* major << 16 | minor */
-	uint32_t num_cores;
-	uint32_t num_queues;
+	uint32_t num_cores;	/* compute engines */
+	uint32_t num_engines;	/* num_cores + 1 (the DMA engine, last) */
+	uint32_t num_queues;	/* hardware queues usable by accel_submit() */
+	uint32_t num_contexts;	/* MMU contexts; context 0 is the kernel's */
 	uint64_t devmem_size;	/* bytes */
-	uint32_t caps;
-	uint32_t max_job_cmds;
-	uint64_t timestamp_freq; /* Hz */
+	uint32_t caps;		/* ACCEL_CAP_* */
+	uint32_t max_cmdbuf_size; /* largest command buffer a job runs, bytes */
+	uint64_t timestamp_freq; /* Hz of the TIMESTAMP counter */
+	uint64_t va_start;	/* lowest device VA the driver hands out */
+	uint64_t va_end;	/* end (exclusive) of the device VA range */
 	char driver[32];	/* "lumen" */
 	char path[64];		/* "/dev/accel/accel0" */
 };
+
+/* accel_info.caps: the device's capability bits (LUMEN_CAP_*). */
+#define ACCEL_CAP_FAULT_INJECTION	(1u << 1)	/* fault-injection=on */
+#define ACCEL_CAP_MMU			(1u << 2)	/* per-context page tables */
+#define ACCEL_CAP_OPERATORS		(1u << 3)	/* GEMM, eltwise, ... */
 
 /* ---- Devices ------------------------------------------------------------ */
 
@@ -72,16 +96,18 @@ int accel_open(int index, struct accel_dev **dev);
 
 /*
  * Opens the accel node at @path (read-write, close-on-exec) and stores the
- * new device in *@dev.  Close it with accel_close().
- * Errors: -errno of stat(2) or open(2) (-ENOENT, -EACCES, ...); -ENODEV if
- * @path is not an accel character device (major 261) -- such a file is
- * never opened -- or its driver is not lumen; -ENOMEM.
+ * new device in *@dev.  Close it with accel_close().  Each open is a new
+ * tenant with its own device address space.
+ * Errors: -errno of stat(2) or open(2) (-ENOENT, -EACCES, -EBUSY when every
+ * MMU context is taken, ...); -ENODEV if @path is not an accel character
+ * device (major 261) -- such a file is never opened -- or its driver is
+ * not lumen; -ENOMEM.
  */
 int accel_open_path(const char *path, struct accel_dev **dev);
 
 /*
- * Closes @dev.  Free its BOs and fences first: they use its file.
- * NULL is ignored.
+ * Closes @dev.  Free its command buffers, BOs and fences first: they use
+ * its file.  NULL is ignored.
  */
 void accel_close(struct accel_dev *dev);
 
@@ -91,9 +117,9 @@ int accel_fd(const struct accel_dev *dev);
 /*
  * Fills @info from the driver's DRM_LUMEN_QUERY_DEVICE_INFO; @info->path is
  * the path @dev was opened with (truncated to fit), @info->driver "lumen".
- * Errors: -EINVAL; -EPROTO if the driver's answer is shorter than the
- * first uAPI version of the structure; -errno of the ioctl (-ENODEV once
- * the device is gone).
+ * Errors: -EINVAL; -EPROTO if the driver's answer is shorter than the v1
+ * structure (a v0 driver); -errno of the ioctl (-ENODEV once the device is
+ * gone).
  */
 int accel_query(struct accel_dev *dev, struct accel_info *info);
 
@@ -103,22 +129,28 @@ int accel_query(struct accel_dev *dev, struct accel_info *info);
  * In device memory (BAR2) instead of system memory.  Mappable, but
  * write-combined: CPU writes are fast, CPU reads uncached and slow.
  */
-#define ACCEL_BO_DEVICE (1u << 0)
+#define ACCEL_BO_DEVICE		(1u << 0)
+/* Mapped read-only for the device: a device write to it is an MMU fault. */
+#define ACCEL_BO_READ_ONLY	(1u << 1)
 
 /*
  * Creates a zero-filled BO of at least @size bytes (the driver rounds up to
  * whole pages; accel_bo_size() tells the result) in system memory, or in
- * device memory with ACCEL_BO_DEVICE.
+ * device memory with ACCEL_BO_DEVICE, and maps it into @dev's device
+ * address space at accel_bo_va().
  * Errors: -EINVAL if @size is 0 or @flags has an unknown bit; -ENOMEM;
  * -errno of DRM_IOCTL_LUMEN_BO_CREATE: -EINVAL for a system BO above
- * 1 GiB, -ENOSPC when no free range of device memory is large enough.
+ * 1 GiB, -ENOSPC when no free range of device memory (or device VA) is
+ * large enough.
  */
 int accel_bo_create(struct accel_dev *dev, uint64_t size, uint32_t flags,
 		    struct accel_bo **bo);
 
 /*
- * Frees @bo; unmaps it first if it is mapped.  Jobs using it keep it alive.
- * NULL is ignored.  Must not race with other calls on the same @bo.
+ * Frees @bo: closes its handle, which also unmaps it from the device
+ * address space.  Wait for the jobs that use it first: a job touching it
+ * afterwards fails with an MMU fault (-EFAULT).  Unmaps the CPU mapping
+ * too.  NULL is ignored.  Must not race with other calls on the same @bo.
  */
 void accel_bo_free(struct accel_bo *bo);
 
@@ -144,61 +176,326 @@ uint32_t accel_bo_handle(const struct accel_bo *bo);
 /* The size the driver allocated for @bo in bytes; 0 for NULL. */
 uint64_t accel_bo_size(const struct accel_bo *bo);
 
+/*
+ * The device VA of @bo's first byte in its device's address space (page
+ * aligned, >= accel_info.va_start); 0 (never mapped) for NULL.
+ */
+uint64_t accel_bo_va(const struct accel_bo *bo);
+
+/*
+ * Imports the dma-buf @dmabuf_fd (of another driver, e.g. vgem, or of a
+ * lumen BO) as a BO of @dev, mapped into @dev's device address space; its
+ * VA and size come from the driver (DRM_IOCTL_LUMEN_BO_INFO).  @dmabuf_fd
+ * stays the caller's.  The DRM core gives a file one handle per buffer:
+ * importing a buffer this file already has (say, its own export) names
+ * the same handle, and freeing either accel_bo closes it for both -- so
+ * import a buffer once per file.
+ * Errors: -EINVAL; -ENOMEM; -errno of DRM_IOCTL_PRIME_FD_TO_HANDLE (-EBADF
+ * for a file that is not a dma-buf, -EINVAL for one the driver cannot
+ * map) or of DRM_IOCTL_LUMEN_BO_INFO.
+ */
+int accel_bo_import(struct accel_dev *dev, int dmabuf_fd, struct accel_bo **bo);
+
+/*
+ * Exports @bo as a new dma-buf file descriptor (read-write, close-on-exec)
+ * in *@dmabuf_fd, for another device or process; close it when done.
+ * Errors: -EINVAL; -errno of DRM_IOCTL_PRIME_HANDLE_TO_FD (-EOPNOTSUPP for
+ * a BO the driver cannot export).
+ */
+int accel_bo_export(const struct accel_bo *bo, int *dmabuf_fd);
+
 /* ---- Command buffers ---------------------------------------------------- */
 
 /*
- * Creates an empty command buffer.  It is not tied to a device until a
- * command names a BO; then every later BO must come from the same device.
- * Errors: -EINVAL; -ENOMEM.
+ * A command buffer is one system-memory BO of @dev, mapped for the CPU,
+ * that the device reads.  Commands (64 bytes each) are appended from its
+ * start; operator descriptors (128 bytes each) are stacked from its end.
+ * accel_submit() runs the commands, bytes [0, accel_cmdbuf_size()).
+ *
+ * Creates one of at least @capacity bytes (rounded up to whole pages).
+ * The command part never grows beyond accel_info.max_cmdbuf_size; the
+ * rest of the capacity is left for descriptors.
+ * Errors: -EINVAL if @capacity is below 64; -ENOMEM; -errno of
+ * accel_query() and accel_bo_create()/accel_bo_map().
  */
-int accel_cmdbuf_create(struct accel_cmdbuf **cb);
+int accel_cmdbuf_create(struct accel_dev *dev, uint64_t capacity,
+			struct accel_cmdbuf **cb);
 
-/* Frees @cb; jobs already submitted from it are unaffected.  NULL is ignored. */
+/*
+ * Frees @cb and its BO.  Wait for the jobs that run it (or call it) first.
+ * NULL is ignored.
+ */
 void accel_cmdbuf_free(struct accel_cmdbuf *cb);
 
 /*
- * Empties @cb so it can be built again, for any device; its memory is
- * kept for the next commands.  NULL is ignored.
+ * Empties @cb (commands and descriptors) so it can be built again.  Wait
+ * for the jobs that run it first: the device reads the same memory.
+ * NULL is ignored.
  */
 void accel_cmdbuf_reset(struct accel_cmdbuf *cb);
+
+/* Bytes of commands in @cb (64 per command): what a job runs; 0 for NULL. */
+uint32_t accel_cmdbuf_size(const struct accel_cmdbuf *cb);
 
 /* Number of commands in @cb; 0 for NULL. */
 size_t accel_cmdbuf_count(const struct accel_cmdbuf *cb);
 
+/* Device VA of the first command of @cb; 0 for NULL. */
+uint64_t accel_cmdbuf_va(const struct accel_cmdbuf *cb);
+
+/* Total bytes of @cb's memory (commands + free space + descriptors). */
+uint64_t accel_cmdbuf_capacity(const struct accel_cmdbuf *cb);
+
 /*
- * The encoded commands (struct drm_lumen_cmd[count]), for tests and tools.
- * NULL when @cb is NULL or empty.  Valid until @cb is next changed.
+ * The CPU view of @cb's memory, accel_cmdbuf_capacity() bytes starting at
+ * accel_cmdbuf_va(): commands at offset 0, descriptors at the VAs the
+ * operator commands name.  For tests and tools that decode what was
+ * written.  NULL for NULL.
  */
 const void *accel_cmdbuf_data(const struct accel_cmdbuf *cb);
 
 /*
- * Appenders check their arguments (-EINVAL) and grow the buffer (-ENOMEM).
- * On failure @cb is unchanged.  Every appender returns -EINVAL for a NULL
- * @cb or BO, and for a BO of another device than the BOs already in @cb.
+ * Encoders.  Each checks its arguments before anything is written and
+ * returns -EINVAL for a bad one (NULL @cb or argument struct, a zero size,
+ * a misaligned address, an unknown type/activation/op, a leading
+ * dimension or pitch too small, an address 0 where an operand is needed,
+ * an extent that does not fit below 2^48, a size above the device's
+ * limit); -ENOSPC when @cb is full (its commands would exceed
+ * max_cmdbuf_size, or commands and descriptors would meet).  On failure
+ * @cb is unchanged.  Addresses are device VAs of @cb's device (for
+ * example accel_bo_va(bo) + offset); libaccel does not check that they
+ * are mapped: the device does, and an unmapped one fails the job with
+ * -EFAULT.
  */
 
-/* Appends a NOP, a command that does nothing. */
+/* NOP: does nothing. */
 int accel_cmd_nop(struct accel_cmdbuf *cb);
 
 /*
- * Appends a FENCE: the device writes the 64-bit @value at @dst_offset of
- * @dst when the commands before it have completed.
- * -EINVAL also if @dst is a device-memory BO, @dst_offset is not a multiple
- * of 8, or the 8 bytes do not fit inside @dst.
+ * FENCE: when the commands before it have completed, writes the 64-bit
+ * @value to @va (8-aligned).
  */
-int accel_cmd_fence(struct accel_cmdbuf *cb, const struct accel_bo *dst,
-		    uint64_t dst_offset, uint64_t value);
+int accel_cmd_fence(struct accel_cmdbuf *cb, uint64_t va, uint64_t value);
 
 /*
- * Appends a COPY of @size bytes from @src + @src_offset to @dst +
- * @dst_offset; either BO may be in system or device memory.
- * -EINVAL also if @size is 0, @src and @dst belong to different devices,
- * either range does not fit inside its BO (sums that overflow count as not
- * fitting), or @src is @dst and the ranges overlap.
+ * WAIT: blocks the queue until the 64-bit value at @va (8-aligned) is
+ * >= @value (unsigned).  Another queue's FENCE (or the CPU) releases it;
+ * a wait that is never released ends in the job's timeout (-ETIMEDOUT).
  */
-int accel_cmd_copy(struct accel_cmdbuf *cb, const struct accel_bo *dst,
-		   uint64_t dst_offset, const struct accel_bo *src,
-		   uint64_t src_offset, uint64_t size);
+int accel_cmd_wait(struct accel_cmdbuf *cb, uint64_t va, uint64_t value);
+
+/* TIMESTAMP: writes the device clock (ns, timestamp_freq) to @va (8-aligned). */
+int accel_cmd_timestamp(struct accel_cmdbuf *cb, uint64_t va);
+
+/*
+ * COPY: @size bytes (1 .. 2^40) from @src_va to @dst_va.  Either side may
+ * be system or device memory.  Overlapping ranges are -EINVAL.
+ */
+int accel_cmd_copy(struct accel_cmdbuf *cb, uint64_t dst_va, uint64_t src_va,
+		   uint64_t size);
+
+/*
+ * 2D COPY: @height rows of @width bytes; row i is read at src_va +
+ * i * src_pitch and written at dst_va + i * dst_pitch.  @width and
+ * @height >= 1, pitches >= @width, width * height <= 2^40; the two
+ * extents ((height - 1) * pitch + width) must not overlap.
+ */
+int accel_cmd_copy2d(struct accel_cmdbuf *cb, uint64_t dst_va,
+		     uint64_t dst_pitch, uint64_t src_va, uint64_t src_pitch,
+		     uint64_t width, uint64_t height);
+
+/*
+ * FILL: writes @size bytes (1 .. 2^40) at @dst_va with the 8-byte
+ * little-endian @pattern repeated from @dst_va (the last repetition is cut
+ * short when @size is not a multiple of 8).
+ */
+int accel_cmd_fill(struct accel_cmdbuf *cb, uint64_t dst_va, uint64_t size,
+		   uint64_t pattern);
+
+/*
+ * INDIRECT: runs the commands @sub holds now (later appends to @sub are
+ * not included) as a nested command buffer, in the same context.  @sub
+ * must be non-empty, of the same device, and not @cb itself; the device
+ * nests at most 4 buffers per job (deeper fails the job with -EIO).  Keep
+ * @sub alive and unchanged until the jobs that call it are done.
+ */
+int accel_cmd_call(struct accel_cmdbuf *cb, const struct accel_cmdbuf *sub);
+
+/*
+ * Appends @cmd (64 bytes) as it is, without any check: for tests that need
+ * malformed commands.  Only -EINVAL (NULL) and -ENOSPC.
+ */
+int accel_cmd_raw(struct accel_cmdbuf *cb, const void *cmd);
+
+/*
+ * Copies the 128-byte @desc as it is into @cb's descriptor area and
+ * appends a command with @opcode whose arg0 is the descriptor's VA,
+ * without any check: for tests of malformed descriptors.  Only -EINVAL
+ * (NULL) and -ENOSPC.
+ */
+int accel_cmd_raw_desc(struct accel_cmdbuf *cb, uint8_t opcode,
+		       const void *desc);
+
+/* ---- Operators ---------------------------------------------------------- */
+/*
+ * Each operator writes its 128-byte descriptor into @cb's descriptor area
+ * and appends the command that names it.  Semantics and tolerances:
+ * Documentation/operators.rst.  Matrices are row-major with leading
+ * dimensions counted in elements; tensors are dense NCHW.  Every operand
+ * address must be aligned to its element size (libaccel's rule; it
+ * catches mixed-up addresses).  All operands of one command together may
+ * span at most 512 MiB, one command may do at most 2^38 multiply-adds
+ * (GEMM m*n*k, conv2d n*k*p*q*(c/groups)*r*s, pool2d n*c*p*q*r*s), and
+ * every size is 1 .. 2^31 - 1: the device's limits.  Initialise the argument
+ * structs with designated initialisers so that unused fields are zero.
+ * Operators need a queue bound to a compute engine (see accel_info).
+ */
+
+/* Element types; the values are the device's (LUMEN_HW_DTYPE_*). */
+enum accel_dtype {
+	ACCEL_F32 = 1,
+	ACCEL_F16 = 2,		/* IEEE binary16 */
+	ACCEL_BF16 = 3,		/* bfloat16 */
+	ACCEL_I8 = 4,
+	ACCEL_I32 = 5,
+};
+
+/* Fused activations; the values are the device's (LUMEN_HW_ACT_*). */
+enum accel_act {
+	ACCEL_ACT_NONE = 0,
+	ACCEL_ACT_RELU = 1,
+	ACCEL_ACT_GELU = 2,	/* tanh approximation */
+	ACCEL_ACT_SILU = 3,
+};
+
+/* GEMM bias: none, n elements added to each row, m elements to each column. */
+enum accel_bias {
+	ACCEL_BIAS_NONE = 0,
+	ACCEL_BIAS_ROW = 1,
+	ACCEL_BIAS_COL = 2,
+};
+
+/*
+ * GEMM: C = act(alpha * op(A) * op(B) + beta * C + bias), op(A) m x k,
+ * op(B) k x n, C m x n; a transposed A is stored k x m.
+ *   type   c_type        scale
+ *   F32    F32           alpha, beta
+ *   F16    F16 or F32    alpha, beta
+ *   BF16   BF16 or F32   alpha, beta
+ *   I8     I32           ialpha, ibeta (act NONE or RELU only)
+ * lda >= (trans_a ? m : k), ldb >= (trans_b ? k : n), ldc >= n.  The bias
+ * has C's type; bias must be 0 exactly when bias_kind is NONE.
+ */
+struct accel_gemm {
+	enum accel_dtype type;		/* of A and B */
+	enum accel_dtype c_type;	/* of C and the bias */
+	bool trans_a, trans_b;
+	uint64_t m, n, k;
+	uint64_t a, lda;
+	uint64_t b, ldb;
+	uint64_t c, ldc;
+	enum accel_bias bias_kind;
+	uint64_t bias;
+	enum accel_act act;
+	float alpha, beta;		/* float types */
+	int32_t ialpha, ibeta;		/* I8 */
+};
+
+int accel_cmd_gemm(struct accel_cmdbuf *cb, const struct accel_gemm *g);
+
+/* Element-wise operations. */
+enum accel_eltwise_op {
+	ACCEL_ELT_ADD = 1,	/* y = x + b */
+	ACCEL_ELT_MUL = 2,	/* y = x * b */
+	ACCEL_ELT_RELU = 3,	/* y = relu(x) */
+	ACCEL_ELT_GELU = 4,
+	ACCEL_ELT_SILU = 5,
+};
+
+/*
+ * Element-wise over a rows x cols matrix of type F32, F16 or BF16 (all
+ * operands).  ADD and MUL need b: a rows x cols matrix (ldb >= cols) or,
+ * with broadcast, one row of cols elements (ldb ignored).  The unary ops
+ * need b == 0 and no broadcast.  ldy, ldx >= cols.  Works in place.
+ */
+struct accel_eltwise {
+	enum accel_eltwise_op op;
+	enum accel_dtype type;
+	uint64_t rows, cols;
+	uint64_t y, ldy;
+	uint64_t x, ldx;
+	uint64_t b, ldb;
+	bool broadcast;
+};
+
+int accel_cmd_eltwise(struct accel_cmdbuf *cb, const struct accel_eltwise *e);
+
+/*
+ * Row-wise F32 operators over a rows x cols matrix (ldy, ldx >= cols);
+ * they work in place.  gamma and beta: cols elements, or 0 for all ones /
+ * all zeros.  softmax takes neither, nor eps (all must be 0); RMS norm
+ * takes no beta.  eps: finite, >= 0.
+ */
+struct accel_rows {
+	uint64_t rows, cols;
+	uint64_t y, ldy;
+	uint64_t x, ldx;
+	uint64_t gamma;
+	uint64_t beta;
+	float eps;
+};
+
+int accel_cmd_softmax(struct accel_cmdbuf *cb, const struct accel_rows *r);
+int accel_cmd_layer_norm(struct accel_cmdbuf *cb, const struct accel_rows *r);
+int accel_cmd_rms_norm(struct accel_cmdbuf *cb, const struct accel_rows *r);
+
+/*
+ * conv2d, F32 NCHW: x n x c x h x w, weight k x (c / groups) x r x s,
+ * bias k elements or 0, y n x k x p x q (accel_conv2d_out_size()).
+ * groups divides c and k; strides and dilations >= 1; p, q >= 1.
+ */
+struct accel_conv2d {
+	uint64_t n, c, h, w;
+	uint64_t k, r, s;
+	uint64_t groups;
+	uint64_t stride_h, stride_w;
+	uint64_t pad_h, pad_w;
+	uint64_t dil_h, dil_w;
+	uint64_t x, weight, bias, y;
+	enum accel_act act;
+};
+
+/*
+ * The output height @p and width @q of @cv:
+ * p = (h + 2 pad_h - dil_h (r - 1) - 1) / stride_h + 1, q likewise.
+ * -EINVAL when the shape is invalid (addresses are not checked).
+ */
+int accel_conv2d_out_size(const struct accel_conv2d *cv, uint64_t *p,
+			  uint64_t *q);
+int accel_cmd_conv2d(struct accel_cmdbuf *cb, const struct accel_conv2d *cv);
+
+enum accel_pool_op {
+	ACCEL_POOL_MAX = 1,
+	ACCEL_POOL_AVG = 2,	/* padding not counted */
+};
+
+/*
+ * Pooling, F32 NCHW: x n x c x h x w, y n x c x p x q with
+ * p = (h + 2 pad_h - r) / stride_h + 1 (q likewise); pad_h < r, pad_w < s,
+ * strides >= 1.
+ */
+struct accel_pool2d {
+	enum accel_pool_op op;
+	uint64_t n, c, h, w;
+	uint64_t r, s;
+	uint64_t stride_h, stride_w;
+	uint64_t pad_h, pad_w;
+	uint64_t x, y;
+};
+
+int accel_pool2d_out_size(const struct accel_pool2d *pl, uint64_t *p,
+			  uint64_t *q);
+int accel_cmd_pool2d(struct accel_cmdbuf *cb, const struct accel_pool2d *pl);
 
 /* ---- Submission and fences ---------------------------------------------- */
 
@@ -219,20 +516,27 @@ void accel_fence_free(struct accel_fence *fence);
 uint32_t accel_fence_syncobj(const struct accel_fence *fence);
 
 /*
- * Submits @cb on hardware queue @queue.  The job waits for @wait (or NULL)
- * and, on completion, signals @done (or NULL), replacing any earlier fence
- * @done held; @wait and @done may be the same fence.  @cb, and the BOs and
- * fences, may be reset, changed or freed as soon as this returns.
- * Errors: -EINVAL if @cb is empty, or @cb, @wait or @done belongs to
- * another device than @dev; -errno of DRM_IOCTL_LUMEN_SUBMIT, notably
- * -EINVAL for a @queue >= accel_info.num_queues or a @wait no job was ever
- * submitted to, -E2BIG for more than accel_info.max_job_cmds commands,
- * -ENOMEM when a system BO's pages cannot be allocated
- * (Documentation/uapi.rst lists them all).  Nothing is queued on error.
+ * Submits the commands of @cb as one job on hardware queue @queue.  @bos
+ * (@nbos entries, may be NULL when @nbos is 0) are the BOs the job reads
+ * or writes, for implicit synchronisation: the job runs after every
+ * earlier job that listed one of them (and, unless it is read-only, later
+ * ones run after it).  Without BOs the job is ordered only by its queue
+ * and @wait, which is the cheapest.  The job waits for @wait (or NULL) and, on
+ * completion, signals @done (or NULL), replacing any earlier fence @done
+ * held; @wait and @done may be the same fence.  Unlike v0, the device reads
+ * @cb's memory while the job runs: do not reset, change or free @cb (or a
+ * BO it uses) until @done has signalled.
+ * Errors: -EINVAL if @cb is empty, if @cb, a BO, @wait or @done belongs to
+ * another device than @dev, or a BO is NULL; -ENOMEM; -errno of
+ * DRM_IOCTL_LUMEN_SUBMIT, notably -EINVAL for @queue >=
+ * accel_info.num_queues or a @wait no job was ever submitted to, -ENOENT
+ * for a freed BO, -E2BIG for more than 4096 BOs (Documentation/uapi.rst
+ * lists them all).  Nothing is queued on error.
  */
 int accel_submit(struct accel_dev *dev, unsigned int queue,
-		 const struct accel_cmdbuf *cb, struct accel_fence *wait,
-		 struct accel_fence *done);
+		 const struct accel_cmdbuf *cb,
+		 const struct accel_bo *const *bos, unsigned int nbos,
+		 struct accel_fence *wait, struct accel_fence *done);
 
 /*
  * Waits until @fence has signalled, for at most @timeout_ns nanoseconds
@@ -247,9 +551,13 @@ int accel_fence_wait(struct accel_fence *fence, int64_t timeout_ns);
 /*
  * The outcome of the last job submitted to signal @fence: 1 if it
  * completed successfully, 0 if it has not finished yet, or its error:
- * -EIO (the device stopped on an error in it), -ETIMEDOUT (it ran too long
- * and its queue was reset), -ENODEV (the device was removed), -ESRCH (its
- * file was closed before it started), -ECANCELED (dropped before it ran).
+ * -EFAULT (an MMU fault: it touched a VA its file has not mapped, or wrote
+ * a read-only BO), -EIO (the device stopped on another error in it: a bad
+ * command or descriptor, an operator on the DMA engine, nesting too deep),
+ * -ETIMEDOUT (it ran too long and its queue was reset), -ENODEV (the
+ * device was removed), -ESRCH (its file was closed before it started),
+ * -ECANCELED (dropped before it ran).  Later jobs on
+ * the same queue run normally.
  * Errors of the call itself: -EINVAL for NULL or a fence no job was ever
  * submitted to; -errno of DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD or
  * SYNC_IOC_FILE_INFO.

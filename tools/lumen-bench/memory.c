@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory management figures (lumen-bench --memory): what a BO's life costs
+ * -- create, map with the first touch, free -- at three sizes in system
+ * and device memory, and whether a context holding many BOs makes every
+ * job slower (a NOP round trip with 10 and with 10,000 live BOs, measured
+ * side by side in two files).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define KIB		1024ull
+#define MIB		(1024ull * 1024)
+#define FEW_BOS		10
+#define MANY_BOS	10000
+#define LIVE_BO_SIZE	4096
+#define LARGE_BO	(256 * MIB)
+
+/* One BO life cycle: its three parts, timed separately, and the sum. */
+enum { PART_CREATE, PART_MAP, PART_FREE, PART_TOTAL, NUM_PARTS };
+
+static const char *const part_names[NUM_PARTS] = {
+	[PART_CREATE] = "create", [PART_MAP] = "map+touch",
+	[PART_FREE] = "free", [PART_TOTAL] = "total",
+};
+
+static const char *const part_keys[NUM_PARTS] = {
+	[PART_CREATE] = "create", [PART_MAP] = "map_touch",
+	[PART_FREE] = "free", [PART_TOTAL] = "total",
+};
+
+struct bo_cycle {
+	uint64_t size;		/* what was asked for and measured */
+	uint32_t flags;		/* 0 or ACCEL_BO_DEVICE */
+	size_t iterations;
+	char note[96];		/* why the size differs from the one wanted */
+	struct bench_result part[NUM_PARTS];
+};
+
+/*
+ * One life: accel_bo_create(), accel_bo_map() and the first access to one
+ * page (a read that must see zero, then a write: the page fault that
+ * really maps it), accel_bo_free() (which also unmaps).  @ns gets the
+ * three times.
+ */
+static int bo_life(struct accel_dev *dev, uint64_t size, uint32_t flags,
+		   int64_t ns[3])
+{
+	struct accel_bo *bo;
+	volatile uint8_t *p;
+	int64_t t0, t1, t2, t3;
+	void *map;
+	int err;
+
+	t0 = bench_now_ns();
+	err = accel_bo_create(dev, size, flags, &bo);
+	t1 = bench_now_ns();
+	if (err)
+		return err;
+	err = accel_bo_map(bo, &map);
+	if (!err) {
+		p = map;
+		if (p[0] != 0)
+			err = -EPROTO;	/* a new BO must read zero */
+		p[0] = 1;
+	}
+	t2 = bench_now_ns();
+	accel_bo_free(bo);
+	t3 = bench_now_ns();
+	ns[0] = t1 - t0;
+	ns[1] = t2 - t1;
+	ns[2] = t3 - t2;
+	return err;
+}
+
+static void fail_all(struct bo_cycle *c, const char *fmt, int err)
+{
+	for (int k = 0; k < NUM_PARTS; k++)
+		bench_fail(&c->part[k], BENCH_FAILED, fmt, accel_strerror(err));
+}
+
+/* @warmup untimed lives, then c->iterations timed ones. */
+static void bo_cycle_run(struct accel_dev *dev, struct bo_cycle *c, size_t warmup)
+{
+	int64_t *ns[NUM_PARTS], t[3];
+	int err = 0;
+	size_t i;
+	int k;
+
+	for (k = 0; k < NUM_PARTS; k++) {
+		ns[k] = calloc(c->iterations, sizeof(int64_t));
+		if (!ns[k])
+			err = -ENOMEM;
+	}
+	for (i = 0; i < warmup && !err; i++)
+		err = bo_life(dev, c->size, c->flags, t);
+	for (i = 0; i < c->iterations && !err; i++) {
+		err = bo_life(dev, c->size, c->flags, t);
+		for (k = 0; k < 3; k++)
+			ns[k][i] = t[k];
+		ns[PART_TOTAL][i] = t[0] + t[1] + t[2];
+	}
+	if (err)
+		fail_all(c, "%s", err);
+	for (k = 0; k < NUM_PARTS; k++) {
+		if (!err)
+			bench_stats_compute(ns[k], c->iterations, &c->part[k].stats);
+		free(ns[k]);
+	}
+}
+
+/*
+ * The largest BO of @flags up to @want that fits now: device memory may be
+ * smaller than @want, or a little of it taken.  Halves until one fits.
+ */
+static uint64_t largest_fitting(struct accel_dev *dev, uint64_t want, uint32_t flags)
+{
+	struct accel_bo *bo;
+
+	for (uint64_t size = want; size >= 4 * KIB; size /= 2) {
+		if (!accel_bo_create(dev, size, flags, &bo)) {
+			accel_bo_free(bo);
+			return size;
+		}
+	}
+	return 0;
+}
+
+static void format_size(char *buf, size_t len, uint64_t size)
+{
+	if (size >= MIB && size % MIB == 0)
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(size / MIB));
+	else
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(size / KIB));
+}
+
+/* Creates @count BOs of LIVE_BO_SIZE in @dev, kept until the file closes. */
+static int create_live_bos(struct accel_dev *dev, size_t count)
+{
+	struct accel_bo *bo;
+	int err;
+
+	for (size_t i = 0; i < count; i++) {
+		err = accel_bo_create(dev, LIVE_BO_SIZE, 0, &bo);
+		if (err)
+			return err;
+	}
+	return 0;	/* accel_close() frees them with the file */
+}
+
+struct memory_report {
+	const struct bench_config *cfg;
+	const char *path;
+	struct bo_cycle cycles[6];
+	size_t ncycles;
+	struct bench_result few, many;
+};
+
+static void run_cycles(struct memory_report *rep, struct accel_dev *dev,
+		       const struct accel_info *info)
+{
+	static const uint64_t sizes[] = { 4 * KIB, 2 * MIB, LARGE_BO };
+	static const uint32_t placements[] = { 0, ACCEL_BO_DEVICE };
+	const struct bench_config *cfg = rep->cfg;
+
+	for (size_t s = 0; s < 3; s++) {
+		for (size_t p = 0; p < 2; p++) {
+			struct bo_cycle *c = &rep->cycles[rep->ncycles++];
+			char want[32];
+
+			c->size = sizes[s];
+			c->flags = placements[p];
+			c->iterations = sizes[s] < LARGE_BO ? cfg->memory_iterations :
+					cfg->memory_iterations / 20 > 5 ?
+					cfg->memory_iterations / 20 : 5;
+			if (c->flags && c->size > info->devmem_size / 2) {
+				c->size = largest_fitting(dev, c->size, c->flags);
+				format_size(want, sizeof(want), sizes[s]);
+				snprintf(c->note, sizeof(c->note),
+					 "the largest device BO that fit, not %s", want);
+				if (!c->size) {
+					fail_all(c, "no device BO fits: %s", -ENOSPC);
+					continue;
+				}
+			}
+			bo_cycle_run(dev, c, cfg->warmup ? 2 : 0);
+		}
+	}
+}
+
+/*
+ * NOP round trips in two files side by side, one holding FEW_BOS BOs and
+ * the other MANY_BOS (each also holds its command buffer's BO).
+ */
+static void run_live_bos(struct memory_report *rep)
+{
+	const struct bench_config *cfg = rep->cfg;
+	struct bench_measure few = { .result = &rep->few };
+	struct bench_measure many = { .result = &rep->many };
+	struct bench_measure *const both[] = { &few, &many };
+	struct accel_dev *dev_few = NULL, *dev_many = NULL;
+	int err;
+
+	err = accel_open_path(rep->path, &dev_few);
+	if (!err)
+		err = accel_open_path(rep->path, &dev_many);
+	if (!err)
+		err = create_live_bos(dev_few, FEW_BOS);
+	if (!err)
+		err = create_live_bos(dev_many, MANY_BOS);
+	if (err) {
+		bench_fail(&rep->few, BENCH_FAILED, "setting up: %s", accel_strerror(err));
+		bench_fail(&rep->many, BENCH_FAILED, "setting up: %s", accel_strerror(err));
+	} else {
+		bench_nop_init(&few, dev_few, cfg);
+		bench_nop_init(&many, dev_many, cfg);
+		bench_run(both, 2, cfg->warmup, cfg->iterations);
+		bench_destroy(&many);
+		bench_destroy(&few);
+	}
+	accel_close(dev_many);
+	accel_close(dev_few);
+}
+
+/* ---- Output ---------------------------------------------------------------- */
+
+static const char *placement(const struct bo_cycle *c)
+{
+	return c->flags & ACCEL_BO_DEVICE ? "dev" : "sys";
+}
+
+static void print_text(const struct memory_report *rep)
+{
+	const struct bench_config *cfg = rep->cfg;
+
+	printf("lumen-bench --memory: %s queue %u\n", rep->path, cfg->queue);
+	printf("BO life cycles: %zu timed runs per size (fewer for the largest) "
+	       "after %d warm-up runs; %zu timed NOP jobs per file after %zu warm-up runs\n\n",
+	       cfg->memory_iterations, cfg->warmup ? 2 : 0, cfg->iterations, cfg->warmup);
+	printf("%-30s %11s %11s %11s %9s\n", "measurement (microseconds)", "p50",
+	       "p99", "mean", "samples");
+	for (size_t i = 0; i < rep->ncycles; i++) {
+		const struct bo_cycle *c = &rep->cycles[i];
+		char size[32], name[64];
+
+		format_size(size, sizeof(size), c->size);
+		for (int k = 0; k < NUM_PARTS; k++) {
+			snprintf(name, sizeof(name), "BO %s %s %s", size, placement(c),
+				 part_names[k]);
+			bench_print_row(name, &c->part[k]);
+		}
+		if (c->note[0])
+			printf("%-30s (%s)\n", "", c->note);
+	}
+	bench_print_row("NOP, 10 live BOs", &rep->few);
+	bench_print_row("NOP, 10000 live BOs", &rep->many);
+	printf("\n");
+	bench_print_ratio("ratio NOP 10000 / 10 BOs", &rep->many, &rep->few, true);
+}
+
+static void print_json(const struct memory_report *rep)
+{
+	const struct bench_config *cfg = rep->cfg;
+	bool both = bench_result_ok(&rep->many) && bench_result_ok(&rep->few);
+
+	printf("{\n  \"device\": ");
+	bench_print_json_string(rep->path);
+	printf(",\n  \"queue\": %u,\n  \"memory_iterations\": %zu,\n"
+	       "  \"iterations\": %zu,\n  \"warmup\": %zu,\n", cfg->queue,
+	       cfg->memory_iterations, cfg->iterations, cfg->warmup);
+	for (size_t i = 0; i < rep->ncycles; i++) {
+		const struct bo_cycle *c = &rep->cycles[i];
+		char key[64];
+
+		for (int k = 0; k < NUM_PARTS; k++) {
+			snprintf(key, sizeof(key), "bo_%llu_%s_%s",
+				 (unsigned long long)c->size,
+				 c->flags ? "device" : "system", part_keys[k]);
+			bench_print_result_json(key, &c->part[k], false);
+		}
+	}
+	bench_print_result_json("nop_10_bos", &rep->few, false);
+	bench_print_result_json("nop_10000_bos", &rep->many, false);
+	printf("  \"ratios\": {\n");
+	printf("    \"nop_10000_10_bos_p50\": ");
+	if (both)
+		printf("%.4f,\n", rep->many.stats.p50_us / rep->few.stats.p50_us);
+	else
+		printf("null,\n");
+	printf("    \"nop_10000_10_bos_p99\": ");
+	if (both)
+		printf("%.4f\n", rep->many.stats.p99_us / rep->few.stats.p99_us);
+	else
+		printf("null\n");
+	printf("  }\n}\n");
+}
+
+static bool any_failed(const struct memory_report *rep)
+{
+	for (size_t i = 0; i < rep->ncycles; i++)
+		for (int k = 0; k < NUM_PARTS; k++)
+			if (rep->cycles[i].part[k].state == BENCH_FAILED)
+				return true;
+	return rep->few.state == BENCH_FAILED || rep->many.state == BENCH_FAILED;
+}
+
+int bench_memory(struct accel_dev *dev, const struct accel_info *info,
+		 const struct bench_config *cfg)
+{
+	struct memory_report *rep;
+	int failed;
+
+	rep = calloc(1, sizeof(*rep));
+	if (!rep) {
+		fprintf(stderr, "lumen-bench: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	rep->cfg = cfg;
+	rep->path = info->path;
+	run_cycles(rep, dev, info);
+	run_live_bos(rep);
+	if (cfg->json)
+		print_json(rep);
+	else
+		print_text(rep);
+	failed = any_failed(rep);
+	free(rep);
+	return failed;
+}
