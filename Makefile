@@ -9,6 +9,8 @@
 #                 debug kernel (KASAN, lockdep, kmemleak, UBSAN, VT-d)
 #   make fuzz     the ioctl fuzzer on the debug kernel: FUZZ_SECONDS=600
 #                 FUZZ_SEED=0x... (replay) FUZZ_PROCS=4
+#   make fuzz-core  libFuzzer on the device's command core, on the host:
+#                 FUZZ_SECONDS=600
 #   make module   build lumen.ko for this host (KDIR=... overrides)
 #   make style    checkpatch --strict and sparse on driver/ and uapi/
 SHELL := /bin/bash
@@ -18,7 +20,7 @@ O := $(CURDIR)/build
 .PHONY: all deps kernel qemu module module-guest userspace lib tools tests \
 	initramfs guest run check style clean \
 	debug-kernel debug-modules reliability-tests initramfs-debug guest-debug \
-	check-debug fuzz
+	check-debug fuzz fuzz-core
 
 all: guest
 
@@ -52,6 +54,7 @@ tools: lib
 
 tests: lib kernel
 	@$(ENV) && $(MAKE) -s -C tests/guest O=$(O)
+	@$(ENV) && $(MAKE) -s -C tests/digits O=$(O) guest
 
 userspace: lib tools tests
 
@@ -98,6 +101,10 @@ check-debug: guest-debug
 fuzz: guest-debug
 	@tests/run-debug-checks --fuzz-only --fuzz-seconds $(FUZZ_SECONDS) \
 		--fuzz-procs $(FUZZ_PROCS) $(if $(FUZZ_SEED),--fuzz-seed $(FUZZ_SEED))
+
+# The device's command decoder, MMU and operators under libFuzzer (host).
+fuzz-core: deps
+	@tests/fuzz-core/run $(FUZZ_SECONDS)
 
 style: kernel
 	@tests/style/run
