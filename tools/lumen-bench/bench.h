@@ -24,6 +24,8 @@ struct bench_config {
 	size_t copy_iterations;		/* timed copies (4 MiB each way) */
 	const char *nvme_path;
 	bool json;
+	bool memory;			/* --memory: only the memory figures */
+	size_t memory_iterations;	/* timed BO life cycles per size */
 };
 
 /* Latency distribution of one measurement, in microseconds. */
@@ -111,5 +113,23 @@ struct bench_report {
 
 void bench_print_text(const struct bench_report *report);
 void bench_print_json(const struct bench_report *report);
+
+/* Pieces of the report, shared with the memory figures. */
+bool bench_result_ok(const struct bench_result *r);
+void bench_print_row(const char *name, const struct bench_result *r);
+/* Prints a / b: of p50 and p99 for latencies, of bandwidth otherwise. */
+void bench_print_ratio(const char *name, const struct bench_result *a,
+		       const struct bench_result *b, bool latency);
+void bench_print_json_string(const char *s);
+void bench_print_result_json(const char *name, const struct bench_result *r,
+			     bool last);
+
+/*
+ * The memory figures (memory.c): BO life cycles and the NOP round trip
+ * with 10 and 10,000 live BOs.  Runs, prints, and returns 0, or 1 if a
+ * measurement failed.  Opens files of its own on info->path.
+ */
+int bench_memory(struct accel_dev *dev, const struct accel_info *info,
+		 const struct bench_config *cfg);
 
 #endif /* LUMEN_BENCH_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * lumen-bench: the device's job round trip and copy bandwidth, each as a
- * ratio against a peer measured in the same machine in the same run.
+ * ratio against a peer measured in the same machine in the same run; with
+ * --memory, the cost of buffer objects instead (memory.c).
  * Documentation/benchmarks.rst explains the method.
  *
  * Exit status: 0 if every measurement that was not skipped succeeded,
@@ -29,6 +30,9 @@ static void usage(FILE *out)
 		"  -d, --device I           /dev/accel/accelI (default: the first lumen device)\n"
 		"  -q, --queue Q            hardware queue to submit to (default 0)\n"
 		"      --nvme PATH          the NVMe peer (default /dev/nvme0n1)\n"
+		"  -m, --memory             only the memory figures: BO create/map/free,\n"
+		"                           NOP jobs with 10 and 10,000 live BOs\n"
+		"      --memory-iterations N  timed BO life cycles per size (default 100)\n"
 		"  -j, --json               print JSON\n"
 		"  -h, --help               print this help\n");
 }
@@ -53,13 +57,15 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
 		{ "queue", required_argument, NULL, 'q' },
 		{ "nvme", required_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "memory", no_argument, NULL, 'm' },
+		{ "memory-iterations", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	long warmup = -1, value;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "n:w:c:d:q:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:w:c:d:q:jmh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			if (!parse_number(optarg, 1, MAX_ITERATIONS, &value))
@@ -90,6 +96,14 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
 			break;
 		case 'j':
 			cfg->json = true;
+			break;
+		case 'm':
+			cfg->memory = true;
+			break;
+		case 'M':
+			if (!parse_number(optarg, 1, MAX_ITERATIONS, &value))
+				goto bad;
+			cfg->memory_iterations = (size_t)value;
 			break;
 		case 'h':
 			usage(stdout);
@@ -142,6 +156,7 @@ int main(int argc, char **argv)
 		.iterations = 1000,
 		.copy_iterations = 100,
 		.nvme_path = "/dev/nvme0n1",
+		.memory_iterations = 100,
 	};
 	struct bench_report report = { .cfg = &cfg };
 	struct bench_measure nop = { .result = &report.nop };
@@ -170,6 +185,11 @@ int main(int argc, char **argv)
 			info.num_queues - 1, cfg.queue);
 		accel_close(dev);
 		return 2;
+	}
+	if (cfg.memory) {
+		err = bench_memory(dev, &info, &cfg);
+		accel_close(dev);
+		return err;
 	}
 
 	/*

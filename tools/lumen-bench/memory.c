@@ -100,6 +100,8 @@ static void bo_cycle_run(struct accel_dev *dev, struct bo_cycle *c, size_t warmu
 		err = bo_life(dev, c->size, c->flags, t);
 	for (i = 0; i < c->iterations && !err; i++) {
 		err = bo_life(dev, c->size, c->flags, t);
+		if (err)
+			break;
 		for (k = 0; k < 3; k++)
 			ns[k][i] = t[k];
 		ns[PART_TOTAL][i] = t[0] + t[1] + t[2];
@@ -179,13 +181,15 @@ static void run_cycles(struct memory_report *rep, struct accel_dev *dev,
 					cfg->memory_iterations / 20 : 5;
 			if (c->flags && c->size > info->devmem_size / 2) {
 				c->size = largest_fitting(dev, c->size, c->flags);
-				format_size(want, sizeof(want), sizes[s]);
-				snprintf(c->note, sizeof(c->note),
-					 "the largest device BO that fit, not %s", want);
 				if (!c->size) {
 					fail_all(c, "no device BO fits: %s", -ENOSPC);
 					continue;
 				}
+				format_size(want, sizeof(want), sizes[s]);
+				if (c->size != sizes[s])
+					snprintf(c->note, sizeof(c->note),
+						 "the largest device BO that fit, not %s",
+						 want);
 			}
 			bo_cycle_run(dev, c, cfg->warmup ? 2 : 0);
 		}
