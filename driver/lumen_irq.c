@@ -19,12 +19,12 @@ static irqreturn_t lumen_queue_irq(int irq, void *arg)
 	struct lumen_queue *q = arg;
 
 	/*
-	 * Acknowledge first: a FENCE landing after the read raises again.
-	 * Only the half of IRQ_STATUS that holds our bit: one register
-	 * write, not two (each is a trap into the device model under
-	 * emulation, a bus transaction on hardware).
+	 * No register access: the device sends the vector for every FENCE
+	 * that asks for it, whatever IRQ_STATUS holds, and the fence slot
+	 * in memory says how far the queue got.  IRQ_STATUS is left set;
+	 * it is only a record (each register access is a trap into the
+	 * device model under emulation, a bus transaction on hardware).
 	 */
-	lumen_write(q->ldev, LUMEN_REG_IRQ_STATUS + q->id / 32 * sizeof(u32), BIT(q->id % 32));
 	lumen_fence_process(q);
 	return IRQ_HANDLED;
 }
