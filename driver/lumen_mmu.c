@@ -308,6 +308,9 @@ int lumen_mmu_init(struct lumen_device *ldev)
 	ret = drmm_mutex_init(&ldev->drm, &ldev->mmu_lock);
 	if (ret)
 		return ret;
+	ret = lumen_ctx_init(ldev);
+	if (ret)
+		return ret;
 	ida_init(&ldev->ctx_ida);
 	return drmm_add_action_or_reset(&ldev->drm, lumen_mmu_fini_action, ldev);
 }

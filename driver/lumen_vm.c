@@ -2,8 +2,9 @@
 /*
  * Lumen accelerator: device address spaces.
  *
- * Every open file gets a VM: a hardware MMU context, its page tables, and
- * a VA allocator over [LUMEN_VA_START, LUMEN_VA_END).  A BO is mapped into
+ * Every open file gets a VM: its page tables and a VA allocator over
+ * [LUMEN_VA_START, LUMEN_VA_END); a hardware MMU context is bound to the VM
+ * only while it has work (lumen_ctx.c).  A BO is mapped into
  * a file's VM when the file gets its first handle to it (BO_CREATE, PRIME
  * import, GEM_OPEN of a flink name: &drm_gem_object_funcs.open) and
  * unmapped when the file's last handle to it goes (GEM_CLOSE or close():
@@ -23,8 +24,8 @@
  * never signals delays only the release of memory, never close().
  *
  * A VM is referenced by its file and by each of its jobs, so the context
- * and its page tables outlive the file while its jobs still run; the
- * context id is freed, and the root cleared, only then.
+ * binding and the page tables outlive the file while its jobs still run;
+ * the context id is freed, and the root cleared, only then.
  */
 
 #include <linux/dma-mapping.h>
@@ -70,66 +71,88 @@ VISIBLE_IF_KUNIT int lumen_sgt_check(struct sg_table *sgt, u64 size)
 }
 EXPORT_SYMBOL_IF_KUNIT(lumen_sgt_check);
 
-/* Write the leaf PTEs of a new mapping; its tables exist. */
+/*
+ * Write the leaf PTEs of a new mapping (bytes [m->offset, m->offset +
+ * m->size) of the BO at m->node.start); its tables exist.
+ */
 static void lumen_vm_write_ptes_locked(struct lumen_vm *vm, struct lumen_mapping *m,
 				       struct sg_table *sgt, u64 flags)
 {
 	struct drm_gem_object *obj = m->obj;
-	u64 va = m->node.start, end = m->node.start + obj->size;
+	u64 va = m->node.start, end = m->node.start + m->size, skip = m->offset;
 	struct scatterlist *sg;
 	unsigned int i;
 
 	lockdep_assert_held(&vm->lock);
 
 	if (!sgt) {
-		u64 offset = to_lumen_devmem_bo(obj)->offset;
+		u64 offset = to_lumen_devmem_bo(obj)->offset + m->offset;
 
 		for (; va < end; va += LUMEN_PAGE_SIZE, offset += LUMEN_PAGE_SIZE)
 			lumen_pt_set(vm->root, va, lumen_pte_encode(offset, flags));
 		return;
 	}
 
+	/* Segments are page multiples (but the last): skipping stays aligned. */
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		dma_addr_t addr = sg_dma_address(sg);
-		u64 off;
+		u64 off, len = sg_dma_len(sg);
 
-		for (off = 0; off < sg_dma_len(sg) && va < end; off += LUMEN_PAGE_SIZE) {
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		for (off = skip; off < len && va < end; off += LUMEN_PAGE_SIZE) {
 			lumen_pt_set(vm->root, va, lumen_pte_encode(addr + off, flags));
 			va += LUMEN_PAGE_SIZE;
 		}
+		skip = 0;
 	}
 }
 
 /*
- * Map @obj into @vm at a fresh VA.  The PTEs go from invalid to valid, so
- * no invalidation is needed.
+ * The pages of @obj as the device maps them: *@sgt (NULL for device
+ * memory) and the PTE flags other than LUMEN_PTE_WRITABLE.
  */
-static int lumen_vm_map(struct lumen_vm *vm, struct drm_gem_object *obj,
-			struct lumen_mapping **out)
+static int lumen_vm_obj_pages(struct drm_gem_object *obj, struct sg_table **sgt, u64 *flags)
+{
+	*sgt = NULL;
+	*flags = 0;
+	if (lumen_bo_is_devmem(obj)) {
+		*flags = LUMEN_PTE_DEVMEM;
+		return 0;
+	}
+
+	/* Pins the pages and maps them for DMA until the BO is freed. */
+	*sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
+	/* shmem says ENOSPC for pages it could not get: lack of memory. */
+	if (PTR_ERR_OR_ZERO(*sgt) == -ENOSPC)
+		return -ENOMEM;
+	if (IS_ERR(*sgt))
+		return PTR_ERR(*sgt);
+	return lumen_sgt_check(*sgt, obj->size);
+}
+
+/*
+ * Map bytes [@offset, @offset + @size) of @obj into @vm: at a fresh VA
+ * followed by a guard page (@bind_va 0), or at exactly @bind_va
+ * (-EEXIST if anything is mapped there).  The PTEs go from invalid to
+ * valid, so no invalidation is needed.
+ */
+static int lumen_vm_map_range(struct lumen_vm *vm, struct drm_gem_object *obj, u64 offset,
+			      u64 size, u64 bind_va, bool writable, struct lumen_mapping **out)
 {
 	struct device *dev = vm->ldev->drm.dev;
-	struct sg_table *sgt = NULL;
+	struct sg_table *sgt;
 	struct lumen_mapping *m;
-	u64 flags = 0;
+	u64 flags;
 	int ret;
 
-	if (!(lumen_bo_maps(obj)->flags & DRM_LUMEN_BO_READ_ONLY))
+	ret = lumen_vm_obj_pages(obj, &sgt, &flags);
+	if (ret)
+		return ret;
+	if (writable)
 		flags |= LUMEN_PTE_WRITABLE;
-
-	if (lumen_bo_is_devmem(obj)) {
-		flags |= LUMEN_PTE_DEVMEM;
-	} else {
-		/* Pins the pages and maps them for DMA until the BO is freed. */
-		sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
-		/* shmem says ENOSPC for pages it could not get: lack of memory. */
-		if (PTR_ERR_OR_ZERO(sgt) == -ENOSPC)
-			return -ENOMEM;
-		if (IS_ERR(sgt))
-			return PTR_ERR(sgt);
-		ret = lumen_sgt_check(sgt, obj->size);
-		if (ret)
-			return ret;
-	}
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
@@ -137,14 +160,24 @@ static int lumen_vm_map(struct lumen_vm *vm, struct drm_gem_object *obj,
 	m->vm = vm;
 	m->obj = obj;
 	m->handles = 1;
+	m->offset = offset;
+	m->size = size;
 
 	mutex_lock(&vm->lock);
-	ret = drm_mm_insert_node_in_range(&vm->va_mm, &m->node, obj->size + LUMEN_VA_GUARD,
-					  LUMEN_PAGE_SIZE, 0, LUMEN_VA_START, LUMEN_VA_END,
-					  DRM_MM_INSERT_LOW);
+	if (bind_va) {
+		m->node.start = bind_va;
+		m->node.size = size;
+		ret = drm_mm_reserve_node(&vm->va_mm, &m->node);
+		if (ret == -ENOSPC)
+			ret = -EEXIST;
+	} else {
+		ret = drm_mm_insert_node_in_range(&vm->va_mm, &m->node, size + LUMEN_VA_GUARD,
+						  LUMEN_PAGE_SIZE, 0, LUMEN_VA_START,
+						  LUMEN_VA_END, DRM_MM_INSERT_LOW);
+	}
 	if (ret)
 		goto err_unlock;
-	ret = lumen_pt_prepare(dev, vm->root, m->node.start, obj->size);
+	ret = lumen_pt_prepare(dev, vm->root, m->node.start, size);
 	if (ret)
 		goto err_remove;
 	lumen_vm_write_ptes_locked(vm, m, sgt, flags);
@@ -160,6 +193,15 @@ err_unlock:
 	mutex_unlock(&vm->lock);
 	kfree(m);
 	return ret;
+}
+
+/* Map all of @obj into @vm at a fresh VA, for the file's handles. */
+static int lumen_vm_map(struct lumen_vm *vm, struct drm_gem_object *obj,
+			struct lumen_mapping **out)
+{
+	bool writable = !(lumen_bo_maps(obj)->flags & DRM_LUMEN_BO_READ_ONLY);
+
+	return lumen_vm_map_range(vm, obj, 0, obj->size, 0, writable, out);
 }
 
 /* The device can no longer reach the mapping's pages: let them go. */
@@ -193,14 +235,14 @@ static bool lumen_vm_seq_busy_locked(struct lumen_vm *vm, u64 seq)
 static void lumen_vm_unmap(struct lumen_mapping *m)
 {
 	struct lumen_vm *vm = m->vm;
-	u64 va, end = m->node.start + m->obj->size;
+	u64 va, end = m->node.start + m->size;
 	bool busy;
 
 	mutex_lock(&vm->lock);
 	for (va = m->node.start; va < end; va += LUMEN_PAGE_SIZE)
 		lumen_pt_set(vm->root, va, 0);
 	mutex_unlock(&vm->lock);
-	lumen_mmu_invalidate(vm->ldev, vm->ctx);
+	lumen_ctx_invalidate(vm);
 
 	/* After the invalidation: jobs pushed from now on cannot see the pages. */
 	spin_lock(&vm->jobs_lock);
@@ -239,10 +281,12 @@ void lumen_vm_job_done(struct lumen_vm *vm, struct lumen_job *job)
 {
 	struct lumen_mapping *m, *next;
 	LIST_HEAD(ready);
+	bool idle;
 
 	spin_lock(&vm->jobs_lock);
 	if (job->vm_pushed)
 		list_del(&job->vm_link);
+	idle = job->vm_pushed && list_empty(&vm->jobs);
 	/* Zombies are in sequence order: stop at the first still busy. */
 	list_for_each_entry_safe(m, next, &vm->zombies, zombie_link) {
 		if (lumen_vm_seq_busy_locked(vm, m->seq))
@@ -250,6 +294,10 @@ void lumen_vm_job_done(struct lumen_vm *vm, struct lumen_job *job)
 		list_move_tail(&m->zombie_link, &ready);
 	}
 	spin_unlock(&vm->jobs_lock);
+
+	/* Its context may go to another VM now. */
+	if (idle)
+		lumen_ctx_idle(vm->ldev);
 
 	list_for_each_entry_safe(m, next, &ready, zombie_link)
 		lumen_vm_release_mapping(m);
@@ -260,27 +308,20 @@ void lumen_vm_job_done(struct lumen_vm *vm, struct lumen_job *job)
  * @ldev: the device
  * @out: the new VM, with one reference
  *
- * Return: 0, -EBUSY when every hardware context is taken, -ENOMEM.
+ * The VM gets a hardware context at its first submit (lumen_ctx_pin()).
+ *
+ * Return: 0 or -ENOMEM.
  */
 int lumen_vm_create(struct lumen_device *ldev, struct lumen_vm **out)
 {
 	struct lumen_vm *vm;
-	int ret;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
 		return -ENOMEM;
 
-	ret = ida_alloc_range(&ldev->ctx_ida, 1, ldev->num_contexts - 1, GFP_KERNEL);
-	if (ret < 0) {
-		kfree(vm);
-		return ret == -ENOSPC ? -EBUSY : ret;
-	}
-	vm->ctx = ret;
-
 	vm->root = lumen_pt_create(ldev->drm.dev, LUMEN_PT_LEVELS - 1);
 	if (!vm->root) {
-		ida_free(&ldev->ctx_ida, vm->ctx);
 		kfree(vm);
 		return -ENOMEM;
 	}
@@ -292,9 +333,10 @@ int lumen_vm_create(struct lumen_device *ldev, struct lumen_vm **out)
 	spin_lock_init(&vm->jobs_lock);
 	INIT_LIST_HEAD(&vm->jobs);
 	INIT_LIST_HEAD(&vm->zombies);
+	INIT_LIST_HEAD(&vm->binds);
+	INIT_LIST_HEAD(&vm->ctx_link);
 	atomic_inc(&ldev->job_count);
 
-	lumen_mmu_set_root(ldev, vm->ctx, vm);
 	*out = vm;
 	return 0;
 }
@@ -315,12 +357,16 @@ static void lumen_vm_release(struct kref *ref)
 	WARN_ON(!list_empty(&vm->jobs));
 	list_for_each_entry_safe(m, next, &vm->zombies, zombie_link)
 		lumen_vm_release_mapping(m);
+	/* Bindings the file did not unbind: nothing can use them any more. */
+	list_for_each_entry_safe(m, next, &vm->binds, bo_link) {
+		list_del(&m->bo_link);
+		lumen_vm_release_mapping(m);
+	}
 
-	/* Clear the root before freeing the tables, then free the id. */
-	lumen_mmu_set_root(ldev, vm->ctx, NULL);
+	/* Clear the root and free the id before freeing the tables. */
+	lumen_ctx_release(vm);
 	lumen_pt_destroy(ldev->drm.dev, vm->root, LUMEN_PT_LEVELS - 1);
 	drm_mm_takedown(&vm->va_mm);
-	ida_free(&ldev->ctx_ida, vm->ctx);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 
@@ -453,4 +499,86 @@ int lumen_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *fil
 	}
 	drm_gem_object_put(obj);
 	return ret;
+}
+
+/*
+ * The checks of DRM_IOCTL_LUMEN_VM_BIND's arguments that need no lookup,
+ * in the order Documentation/uapi.rst gives them.
+ */
+VISIBLE_IF_KUNIT int lumen_vm_bind_check_args(const struct drm_lumen_vm_bind *args)
+{
+	if (args->flags & ~DRM_LUMEN_VM_BIND_FLAGS)
+		return -EINVAL;
+	if (!args->size || !IS_ALIGNED(args->size, LUMEN_PAGE_SIZE) ||
+	    !IS_ALIGNED(args->offset, LUMEN_PAGE_SIZE) ||
+	    !IS_ALIGNED(args->va, LUMEN_PAGE_SIZE))
+		return -EINVAL;
+	if (args->va < LUMEN_VA_START || args->va > LUMEN_VA_END ||
+	    args->size > LUMEN_VA_END - args->va)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_vm_bind_check_args);
+
+int lumen_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct lumen_file *lfile = file->driver_priv;
+	struct drm_lumen_vm_bind *args = data;
+	struct lumen_vm *vm = lfile->vm;
+	struct drm_gem_object *obj;
+	struct lumen_mapping *m;
+	bool writable;
+	int ret;
+
+	ret = lumen_vm_bind_check_args(args);
+	if (ret)
+		return ret;
+
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	writable = !(args->flags & DRM_LUMEN_VM_BIND_READ_ONLY);
+	if (args->offset > obj->size || args->size > obj->size - args->offset) {
+		ret = -EINVAL;
+	} else if (writable && (lumen_bo_maps(obj)->flags & DRM_LUMEN_BO_READ_ONLY)) {
+		/* A read-only BO stays read-only for the device. */
+		ret = -EACCES;
+	} else {
+		ret = lumen_vm_map_range(vm, obj, args->offset, args->size, args->va, writable,
+					 &m);
+	}
+	if (!ret) {
+		mutex_lock(&vm->lock);
+		list_add_tail(&m->bo_link, &vm->binds);
+		mutex_unlock(&vm->lock);
+	}
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+int lumen_ioctl_vm_unbind(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct lumen_file *lfile = file->driver_priv;
+	struct drm_lumen_vm_unbind *args = data;
+	struct lumen_vm *vm = lfile->vm;
+	struct lumen_mapping *m, *found = NULL;
+
+	if (args->flags || args->pad)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	list_for_each_entry(m, &vm->binds, bo_link) {
+		if (m->node.start == args->va && m->size == args->size) {
+			found = m;
+			list_del(&m->bo_link);
+			break;
+		}
+	}
+	mutex_unlock(&vm->lock);
+	if (!found)
+		return -ENOENT;
+
+	lumen_vm_unmap(found);
+	return 0;
 }

@@ -34,7 +34,7 @@ static const char *lumen_error_text(int err)
 	case E2BIG:
 		return "Too large: a command buffer above max_cmdbuf_size, or too many BOs in one job";
 	case EBUSY:
-		return "Device busy: every MMU context is taken by an open file";
+		return "Device or resource busy";
 	case ETIME:
 		return "Timed out waiting for a fence";
 	case ETIMEDOUT:

@@ -6,8 +6,8 @@
  * worker checks its own data byte for byte.  Processes have their own
  * files, hence their own device address spaces, and their BOs usually get
  * the same VAs: data coming back intact also shows that one context never
- * sees another's memory.  And the number of open files is bounded by the
- * device's MMU contexts.
+ * sees another's memory.  And many more files than the device has MMU
+ * contexts all work at once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -418,37 +418,116 @@ TEST_F_TIMEOUT(multi, exit_with_blocked_job_drops_it, 60)
 }
 
 /*
- * Each open file takes one of the device's MMU contexts (context 0 is the
- * kernel's): once they are all taken, open fails with -EBUSY, and closing
- * a file gives its context back.
+ * Many more files than the device has MMU contexts, all open at once, each
+ * with a job in flight: a context is bound to a file only while it has
+ * work, so every file works, and submits beyond the free contexts wait
+ * for one to become idle.  Each job fills its own file's BO with a pattern
+ * of its own; a job run with another file's page tables would fault or
+ * fill the wrong memory.  A second round binds every file again, to
+ * contexts other files used in between.
  */
-TEST_F_TIMEOUT(multi, open_files_are_bounded_by_contexts, 120)
-{
-	const int max = (int)self->info.num_contexts - 1;
-	struct accel_dev **devs;
-	int n = 0, ret;
+#define MANY_FILES	200
+#define MANY_BO_SIZE	(16 * 1024)
 
-	devs = calloc(max + 1, sizeof(*devs));
-	ASSERT_NE(NULL, devs);
-	for (;;) {
-		ASSERT_GT(max, n) TH_LOG("more files than user contexts");
-		ret = accel_open_path(self->info.path, &devs[n]);
-		if (ret)
-			break;
-		n++;
+struct many_file {
+	struct accel_dev *dev;
+	struct accel_bo *bo;
+	uint64_t *map;
+	struct accel_cmdbuf *cb;
+	struct accel_fence *done;
+};
+
+static uint64_t many_pattern(uint64_t seed, int file, int round)
+{
+	return seed ^ ((uint64_t)file << 32) ^ ((uint64_t)round << 56) ^ 0x5a5a5a5aULL;
+}
+
+static int many_open(const char *path, struct many_file *f)
+{
+	void *map;
+	int ret;
+
+	ret = accel_open_path(path, &f->dev);
+	if (!ret)
+		ret = lt_bo_create_mapped(f->dev, MANY_BO_SIZE, 0, &f->bo, &map);
+	if (!ret) {
+		f->map = map;
+		ret = lt_cmdbuf_create(f->dev, &f->cb);
 	}
-	EXPECT_EQ(-EBUSY, ret) TH_LOG("open: %s", accel_strerror(ret));
-	/* The fixture holds one; nothing else should hold any. */
-	EXPECT_EQ(max - 1, n);
-	/* The newest file works, and a freed context can be taken again. */
-	ASSERT_LE(1, n);
-	EXPECT_EQ(0, lt_device_works(devs[n - 1], 0));
-	accel_close(devs[0]);
-	EXPECT_EQ(0, accel_open_path(self->info.path, &devs[0]));
-	EXPECT_EQ(0, lt_device_works(devs[0], 0));
-	while (n--)
-		accel_close(devs[n]);
-	free(devs);
+	if (!ret)
+		ret = accel_fence_create(f->dev, &f->done);
+	return ret;
+}
+
+static void many_close(struct many_file *f)
+{
+	accel_fence_free(f->done);
+	accel_cmdbuf_free(f->cb);
+	accel_bo_free(f->bo);
+	accel_close(f->dev);
+}
+
+static int many_submit(struct many_file *f, unsigned int queue, uint64_t pattern)
+{
+	int ret;
+
+	accel_cmdbuf_reset(f->cb);
+	ret = accel_cmd_fill(f->cb, accel_bo_va(f->bo), MANY_BO_SIZE, pattern);
+	if (!ret)
+		ret = accel_submit(f->dev, queue, f->cb, NULL, 0, NULL, f->done);
+	return ret;
+}
+
+/* Index of the first word of @f's BO that is not @pattern, or -1. */
+static long many_bad_word(const struct many_file *f, uint64_t pattern)
+{
+	size_t i;
+
+	for (i = 0; i < MANY_BO_SIZE / sizeof(uint64_t); i++)
+		if (f->map[i] != pattern)
+			return (long)i;
+	return -1;
+}
+
+TEST_F_TIMEOUT(multi, many_more_files_than_contexts_all_run_jobs, 600)
+{
+	struct many_file *files;
+	int i, round, ret;
+
+	ASSERT_LT(self->info.num_contexts, MANY_FILES) TH_LOG("too many contexts for the test");
+	files = calloc(MANY_FILES, sizeof(*files));
+	ASSERT_NE(NULL, files);
+	for (i = 0; i < MANY_FILES; i++) {
+		ret = many_open(self->info.path, &files[i]);
+		ASSERT_EQ(0, ret) TH_LOG("file %d: %s", i, accel_strerror(ret));
+	}
+
+	for (round = 0; round < 2; round++) {
+		/* All submitted before any is waited for. */
+		for (i = 0; i < MANY_FILES; i++) {
+			ret = many_submit(&files[i], i % self->info.num_queues,
+					  many_pattern(self->seed, i, round));
+			ASSERT_EQ(0, ret) TH_LOG("round %d file %d: submit: %s", round, i,
+						 accel_strerror(ret));
+		}
+		for (i = 0; i < MANY_FILES; i++) {
+			uint64_t pattern = many_pattern(self->seed, i, round);
+			long bad;
+
+			ret = lt_job_result(files[i].done);
+			ASSERT_EQ(0, ret) TH_LOG("round %d file %d: job: %s", round, i,
+						 accel_strerror(ret));
+			bad = many_bad_word(&files[i], pattern);
+			ASSERT_EQ(-1, bad) TH_LOG("round %d file %d: word %ld is %#llx, not %#llx",
+						  round, i, bad,
+						  (unsigned long long)files[i].map[bad],
+						  (unsigned long long)pattern);
+		}
+	}
+
+	for (i = 0; i < MANY_FILES; i++)
+		many_close(&files[i]);
+	free(files);
 	LT_ASSERT_DEVICE_WORKS(self->dev);
 }
 

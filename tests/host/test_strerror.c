@@ -27,7 +27,7 @@ static const struct {
 	{ ENOSPC, "No space: out of device memory or device addresses, or the command buffer is full" },
 	{ EFAULT, "Bad address: the job hit an MMU fault, or memory passed to the driver is not accessible" },
 	{ E2BIG, "Too large: a command buffer above max_cmdbuf_size, or too many BOs in one job" },
-	{ EBUSY, "Device busy: every MMU context is taken by an open file" },
+	{ EBUSY, "Device or resource busy" },
 	{ ETIME, "Timed out waiting for a fence" },
 	{ ETIMEDOUT, "The job ran too long and its queue was reset" },
 	{ EIO, "The device stopped on a bad command in the job" },
