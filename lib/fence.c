@@ -4,6 +4,7 @@
  * the CPU or to order a later job after it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -18,7 +19,12 @@
 
 #define NSEC_PER_SEC	1000000000LL
 
-int accel_fence_create(struct accel_dev *dev, struct accel_fence **fencep)
+/*
+ * The kernel has one kind of syncobj: binary or timeline is how it is
+ * used, which libaccel records to pick the submit flags and check points.
+ */
+static int fence_create(struct accel_dev *dev, bool timeline,
+			struct accel_fence **fencep)
 {
 	struct accel_fence *fence;
 	int ret;
@@ -35,8 +41,19 @@ int accel_fence_create(struct accel_dev *dev, struct accel_fence **fencep)
 		return ret;
 	}
 	fence->dev = dev;
+	fence->timeline = timeline;
 	*fencep = fence;
 	return 0;
+}
+
+int accel_fence_create(struct accel_dev *dev, struct accel_fence **fencep)
+{
+	return fence_create(dev, false, fencep);
+}
+
+int accel_fence_create_timeline(struct accel_dev *dev, struct accel_fence **fencep)
+{
+	return fence_create(dev, true, fencep);
 }
 
 void accel_fence_free(struct accel_fence *fence)

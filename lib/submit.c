@@ -45,6 +45,9 @@ int accel_submit(struct accel_dev *dev, unsigned int queue,
 	if (cb->dev != dev || (wait && wait->dev != dev) ||
 	    (done && done->dev != dev))
 		return -EINVAL;
+	/* Replacing a timeline's fence would cut its chain: accel_submit2(). */
+	if ((wait && wait->timeline) || (done && done->timeline))
+		return -EINVAL;
 
 	if (nbos > SUBMIT_STACK_HANDLES) {
 		handles = calloc(nbos, sizeof(*handles));
@@ -70,6 +73,86 @@ int accel_submit(struct accel_dev *dev, unsigned int queue,
 	if (drmIoctl(dev->fd, DRM_IOCTL_LUMEN_SUBMIT, &args))
 		ret = -errno;
 out:
+	if (handles != stack)
+		free(handles);
+	return ret;
+}
+
+/*
+ * One drm_lumen_sync per wait and signal, in that order.  A timeline fence
+ * needs a point > 0, a binary one point 0: refused here with -EINVAL, as
+ * the driver would, so that the error names the caller's mistake.
+ */
+static int submit_syncs(const struct accel_dev *dev, const struct accel_sync *list,
+			unsigned int n, uint32_t out_flag, struct drm_lumen_sync *syncs)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const struct accel_fence *f = list[i].fence;
+
+		if (!f || f->dev != dev || f->timeline != (list[i].point != 0))
+			return -EINVAL;
+		syncs[i] = (struct drm_lumen_sync){
+			.flags = out_flag | (f->timeline ? DRM_LUMEN_SYNC_TIMELINE : 0),
+			.handle = f->syncobj,
+			.point = list[i].point,
+		};
+	}
+	return 0;
+}
+
+int accel_submit2(struct accel_dev *dev, unsigned int queue,
+		  const struct accel_cmdbuf *cb,
+		  const struct accel_bo *const *bos, unsigned int nbos,
+		  const struct accel_sync *waits, unsigned int nwaits,
+		  const struct accel_sync *signals, unsigned int nsignals)
+{
+	uint32_t stack[SUBMIT_STACK_HANDLES], *handles = stack;
+	struct drm_lumen_submit args = { 0 };
+	struct drm_lumen_sync *syncs = NULL;
+	unsigned int nsyncs;
+	int ret;
+
+	if (!dev || !cb || !cb->bo || !cb->cmd_bytes || cb->dev != dev ||
+	    (nbos && !bos) || (nwaits && !waits) || (nsignals && !signals))
+		return -EINVAL;
+	if (nwaits > ACCEL_MAX_SYNCS || nsignals > ACCEL_MAX_SYNCS - nwaits)
+		return -E2BIG;
+	nsyncs = nwaits + nsignals;
+
+	if (nbos > SUBMIT_STACK_HANDLES) {
+		handles = calloc(nbos, sizeof(*handles));
+		if (!handles)
+			return -ENOMEM;
+	}
+	if (nsyncs) {
+		syncs = calloc(nsyncs, sizeof(*syncs));
+		if (!syncs) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = submit_handles(dev, bos, nbos, handles);
+	if (!ret)
+		ret = submit_syncs(dev, waits, nwaits, 0, syncs);
+	if (!ret)
+		ret = submit_syncs(dev, signals, nsignals, DRM_LUMEN_SYNC_OUT,
+				   syncs + nwaits);
+	if (ret)
+		goto out;
+
+	args.cmdbuf_va = cb->va;
+	args.cmdbuf_size = (uint32_t)cb->cmd_bytes;	/* <= max_cmdbuf_size */
+	args.queue = queue;
+	args.bo_handles = nbos ? (uintptr_t)handles : 0;
+	args.bo_count = nbos;
+	/* Without syncs, the call an older driver takes too. */
+	args.flags = nsyncs ? DRM_LUMEN_SUBMIT_SYNCS : 0;
+	args.syncs = nsyncs ? (uintptr_t)syncs : 0;
+	args.sync_count = nsyncs;
+	if (drmIoctl(dev->fd, DRM_IOCTL_LUMEN_SUBMIT, &args))
+		ret = -errno;
+out:
+	free(syncs);
 	if (handles != stack)
 		free(handles);
 	return ret;

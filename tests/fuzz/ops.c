@@ -691,6 +691,43 @@ static void op_submit(struct fz_worker *w)
 		submitted(w, &args);
 }
 
+static struct drm_lumen_sync job_syncs[8];
+
+/*
+ * DRM_LUMEN_SUBMIT_SYNCS with random entries (flags, handles, points), a
+ * random count or pointer, or stray pad: whatever the driver accepts only
+ * adds fences to syncobjs, which the pool's has_fence never relies on.
+ */
+static void random_syncs(struct fz_worker *w, struct drm_lumen_submit *args)
+{
+	unsigned int i, n = 1 + (unsigned int)fz_below(&w->rng, 8);
+
+	for (i = 0; i < n; i++) {
+		job_syncs[i].flags = fz_chance(&w->rng, 90) ? (uint32_t)fz_below(&w->rng, 4) :
+							      fz_gen_u32(w);
+		job_syncs[i].handle = fz_any_syncobj_handle(w);
+		job_syncs[i].point = fz_chance(&w->rng, 40) ? 0 :
+				     fz_chance(&w->rng, 50) ? 1 + fz_below(&w->rng, 8) :
+							      fz_gen_u64(w);
+	}
+	args->flags = fz_chance(&w->rng, 90) ? DRM_LUMEN_SUBMIT_SYNCS : fz_gen_u32(w);
+	args->syncs = (uintptr_t)job_syncs;
+	args->sync_count = n;
+	switch (fz_below(&w->rng, 8)) {
+	case 0:
+		args->syncs = fz_chance(&w->rng, 50) ? (uintptr_t)w->guard : fz_gen_u64(w);
+		break;
+	case 1:
+		args->sync_count = fz_chance(&w->rng, 50) ? 257 : fz_gen_u32(w);
+		break;
+	case 2:
+		args->pad = fz_gen_u32(w);
+		break;
+	default:
+		break;
+	}
+}
+
 static void op_submit_bad(struct fz_worker *w)
 {
 	struct drm_lumen_submit args;
@@ -726,7 +763,10 @@ static void op_submit_bad(struct fz_worker *w)
 		args.queue = fz_chance(&w->rng, 50) ? w->num_queues : fz_gen_u32(w);
 		break;
 	case 8:
-		args.flags = 1u << fz_below(&w->rng, 32);
+		if (fz_chance(&w->rng, 50))
+			args.flags = 1u << fz_below(&w->rng, 32);
+		else
+			random_syncs(w, &args);
 		break;
 	case 9:
 		/* Stray handles, a bad pointer, or a huge count. */

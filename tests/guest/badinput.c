@@ -243,7 +243,11 @@ TEST_F(bad, submit)
 		int err;
 	} cases[] = {
 #define SPOIL(field, value) ({ struct drm_lumen_submit __s = good; __s.field = (value); __s; })
-		{ "flags 1", SPOIL(flags, 1), -EINVAL },
+		/* Bit 0 is DRM_LUMEN_SUBMIT_SYNCS: tests/guest/timeline.c has its cases. */
+		{ "flags 2", SPOIL(flags, 2), -EINVAL },
+		{ "pad 1", SPOIL(pad, 1), -EINVAL },
+		{ "syncs without DRM_LUMEN_SUBMIT_SYNCS", SPOIL(syncs, 8), -EINVAL },
+		{ "sync_count without DRM_LUMEN_SUBMIT_SYNCS", SPOIL(sync_count, 1), -EINVAL },
 		{ "flags 1 << 31", SPOIL(flags, 1u << 31), -EINVAL },
 		{ "queue num_queues", SPOIL(queue, self->info.num_queues), -EINVAL },
 		{ "queue 64", SPOIL(queue, 64), -EINVAL },

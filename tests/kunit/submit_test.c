@@ -14,6 +14,7 @@
 #include <kunit/test.h>
 
 #include "lumen_drv.h"
+#include "lumen_sync.h"
 #include "drm/lumen_accel.h"
 
 #define VA_START	0x100000000ull		/* 4 GiB */
@@ -28,7 +29,20 @@ struct submit_case {
 
 static const struct submit_case submit_cases[] = {
 	{ "smallest", { .cmdbuf_va = VA_START, .cmdbuf_size = 64 }, 0 },
-	{ "flags", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1 }, -EINVAL },
+	{ "flags", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 2 }, -EINVAL },
+	/* DRM_LUMEN_SUBMIT_SYNCS (1): syncs, sync_count up to 256; pad zero. */
+	{ "syncs_flag_alone", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1 }, 0 },
+	{ "syncs_256", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1, .syncs = 8,
+			 .sync_count = 256 }, 0 },
+	{ "syncs_257", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1, .syncs = 8,
+			 .sync_count = 257 }, -E2BIG },
+	{ "syncs_without_flag", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .syncs = 8 },
+	  -EINVAL },
+	{ "sync_count_without_flag", { .cmdbuf_va = VA_START, .cmdbuf_size = 64,
+				       .sync_count = 1 }, -EINVAL },
+	{ "pad", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .pad = 1 }, -EINVAL },
+	{ "pad_with_syncs", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1,
+			      .pad = 0x80000000 }, -EINVAL },
 	{ "flags_top", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 0x80000000 },
 	  -EINVAL },
 	/* queue below num_queues. */
@@ -66,7 +80,9 @@ static const struct submit_case submit_cases[] = {
 	{ "handles_unchecked", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .bo_count = 1,
 				 .bo_handles = 1, .in_syncobj = 7, .out_syncobj = 9 }, 0 },
 	/* The documented order: flags, queue, size, va, bo_count. */
-	{ "order_flags_first", { .flags = 1, .queue = 99, .bo_count = 5000 }, -EINVAL },
+	{ "order_flags_first", { .flags = 2, .queue = 99, .bo_count = 5000 }, -EINVAL },
+	{ "order_bos_before_syncs", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1,
+				      .bo_count = 5000, .sync_count = 5000 }, -E2BIG },
 	{ "order_size_before_va", { .cmdbuf_va = 8, .cmdbuf_size = 0x800000 }, -E2BIG },
 	{ "order_va_before_bos", { .cmdbuf_va = 8, .cmdbuf_size = 64, .bo_count = 5000 },
 	  -EINVAL },
@@ -79,6 +95,37 @@ static void submit_args(struct kunit *test)
 	const struct submit_case *c = test->param_value;
 
 	KUNIT_EXPECT_EQ(test, lumen_submit_check_args(QUEUES, &c->args), c->expected);
+}
+
+struct sync_case {
+	const char *name;
+	struct drm_lumen_sync sync;
+	int expected;
+};
+
+/* OUT is bit 0, TIMELINE bit 1; a point iff TIMELINE (Documentation/uapi.rst). */
+static const struct sync_case sync_cases[] = {
+	{ "binary_in", { .flags = 0, .handle = 1 }, 0 },
+	{ "binary_out", { .flags = 1, .handle = 1 }, 0 },
+	{ "timeline_in", { .flags = 2, .handle = 1, .point = 1 }, 0 },
+	{ "timeline_out_max", { .flags = 3, .handle = 1, .point = U64_MAX }, 0 },
+	{ "binary_with_point", { .flags = 0, .handle = 1, .point = 1 }, -EINVAL },
+	{ "binary_out_with_point", { .flags = 1, .handle = 1, .point = 5 }, -EINVAL },
+	{ "timeline_point_0", { .flags = 2, .handle = 1 }, -EINVAL },
+	{ "timeline_out_point_0", { .flags = 3, .handle = 1 }, -EINVAL },
+	{ "unknown_flag", { .flags = 4, .handle = 1 }, -EINVAL },
+	{ "top_flag", { .flags = 0x80000001, .handle = 1 }, -EINVAL },
+	/* Handles are looked up later: 0 passes here (and is -ENOENT there). */
+	{ "handle_0", { .flags = 0 }, 0 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(sync_cases, sync_cases, name);
+
+static void sync_entry(struct kunit *test)
+{
+	const struct sync_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, lumen_sync_check_entry(&c->sync), c->expected);
 }
 
 /* INDIRECT(va, size, ctx), then FENCE(slot, seqno) with IRQ; all else zero. */
@@ -150,6 +197,7 @@ static void fault_inject_commands(struct kunit *test)
 
 static struct kunit_case lumen_submit_test_cases[] = {
 	KUNIT_CASE_PARAM(submit_args, submit_cases_gen_params),
+	KUNIT_CASE_PARAM(sync_entry, sync_cases_gen_params),
 	KUNIT_CASE(job_ring_entries),
 	KUNIT_CASE_PARAM(fault_inject_commands, fi_cases_gen_params),
 	{ }
