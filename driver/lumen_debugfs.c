@@ -16,9 +16,17 @@
  *   fatal         a fatal device error                   LUMEN_FI_FATAL
  *
  * Anything else is -EINVAL.
+ *
+ * queues, contexts (read only) are the driver's view, for people: each
+ * queue's engine, ring head/tail, seqnos, resets and pending hardware
+ * fences; each open file's client id, pid, hardware context, reserved VA,
+ * jobs in flight and engine time.  They take the same locks as the code
+ * that changes what they print, so they are safe while jobs run.
  */
 
 #include <linux/debugfs.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
@@ -114,6 +122,123 @@ static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+/* Pending fences listed per queue; the count says if there are more. */
+#define LUMEN_DEBUGFS_MAX_FENCES	16
+
+static void lumen_debugfs_queue_fences(struct seq_file *m, struct lumen_queue *q)
+{
+	u64 seqnos[LUMEN_DEBUGFS_MAX_FENCES];
+	struct lumen_fence *fence;
+	unsigned long flags;
+	u32 n = 0, i;
+
+	spin_lock_irqsave(&q->fence_lock, flags);
+	list_for_each_entry(fence, &q->fences, link) {
+		if (n < LUMEN_DEBUGFS_MAX_FENCES)
+			seqnos[n] = fence->base.seqno;
+		n++;
+	}
+	spin_unlock_irqrestore(&q->fence_lock, flags);
+
+	seq_printf(m, "  pending fences: %u", n);
+	for (i = 0; i < min(n, LUMEN_DEBUGFS_MAX_FENCES); i++)
+		seq_printf(m, " %llu", seqnos[i]);
+	seq_puts(m, n > LUMEN_DEBUGFS_MAX_FENCES ? " ...\n" : "\n");
+}
+
+static int lumen_debugfs_queues_show(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct lumen_device *ldev = to_lumen_device(entry->dev);
+	char engine[16];
+	u32 q;
+	int idx;
+
+	if (!drm_dev_enter(&ldev->drm, &idx))
+		return -ENODEV;
+
+	for (q = 0; q < ldev->num_queues; q++) {
+		struct lumen_queue *queue = &ldev->queues[q];
+		u32 tail, head, hw_tail;
+		u64 next, gen;
+
+		mutex_lock(&queue->ring_lock);
+		tail = queue->tail;
+		next = queue->next_seqno;
+		gen = queue->generation;
+		head = lumen_queue_read(queue, LUMEN_Q_HEAD);
+		hw_tail = lumen_queue_read(queue, LUMEN_Q_TAIL);
+		mutex_unlock(&queue->ring_lock);
+
+		lumen_engine_name(ldev, q % ldev->num_engines, engine, sizeof(engine));
+		seq_printf(m, "queue %u: engine %s\n", q, engine);
+		seq_printf(m, "  ring: head %u tail %u (driver tail %u) of %u\n",
+			   head, hw_tail, tail, LUMEN_RING_ENTRIES);
+		seq_printf(m, "  seqno: last issued %llu, completed %llu\n", next,
+			   le64_to_cpu(READ_ONCE(*queue->fence_slot)));
+		seq_printf(m, "  generation %llu, resets %llu\n", gen,
+			   (u64)atomic64_read(&queue->resets));
+		lumen_debugfs_queue_fences(m, queue);
+	}
+
+	drm_dev_exit(idx);
+	return 0;
+}
+
+static void lumen_debugfs_vm(struct seq_file *m, struct lumen_vm *vm)
+{
+	struct lumen_device *ldev = vm->ldev;
+	struct drm_mm_node *node;
+	struct lumen_job *job;
+	u64 va_bytes = 0;
+	u32 jobs = 0, e;
+	char engine[16];
+
+	mutex_lock(&vm->lock);
+	drm_mm_for_each_node(node, &vm->va_mm)
+		va_bytes += node->size;
+	mutex_unlock(&vm->lock);
+
+	spin_lock(&vm->jobs_lock);
+	list_for_each_entry(job, &vm->jobs, vm_link)
+		jobs++;
+	spin_unlock(&vm->jobs_lock);
+
+	seq_printf(m, " ctx %u va_bytes %llu jobs %u", READ_ONCE(vm->ctx), va_bytes, jobs);
+	for (e = 0; e < ldev->num_engines; e++) {
+		lumen_engine_name(ldev, e, engine, sizeof(engine));
+		seq_printf(m, " %s %lluns", engine, (u64)atomic64_read(&vm->engine_busy_ns[e]));
+	}
+	seq_putc(m, '\n');
+}
+
+static int lumen_debugfs_contexts_show(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct drm_device *drm = entry->dev;
+	struct drm_file *file;
+
+	mutex_lock(&drm->filelist_mutex);
+	list_for_each_entry(file, &drm->filelist, lhead) {
+		struct lumen_file *lfile = file->driver_priv;
+		struct task_struct *task;
+		struct pid *pid;
+
+		rcu_read_lock();
+		pid = rcu_dereference(file->pid);
+		task = pid_task(pid, PIDTYPE_TGID);
+		seq_printf(m, "client %llu pid %d comm %s:", file->client_id, pid_vnr(pid),
+			   task ? task->comm : "?");
+		rcu_read_unlock();
+		if (lfile)
+			lumen_debugfs_vm(m, lfile->vm);
+		else
+			seq_putc(m, '\n');
+	}
+	mutex_unlock(&drm->filelist_mutex);
+	return 0;
+}
+
 /* The most a count may ask for: plenty for a test, bounded for the device. */
 #define LUMEN_FI_MAX_COUNT	1000
 
@@ -202,6 +327,8 @@ static const struct file_operations lumen_fi_fops = {
 void lumen_debugfs_init(struct lumen_device *ldev)
 {
 	drm_debugfs_add_file(&ldev->drm, "regs", lumen_debugfs_regs_show, NULL);
+	drm_debugfs_add_file(&ldev->drm, "queues", lumen_debugfs_queues_show, NULL);
+	drm_debugfs_add_file(&ldev->drm, "contexts", lumen_debugfs_contexts_show, NULL);
 	if (ldev->caps & LUMEN_CAP_FAULT_INJECTION)
 		debugfs_create_file("fault_inject", 0200, ldev->drm.debugfs_root, ldev,
 				    &lumen_fi_fops);

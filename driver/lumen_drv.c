@@ -27,8 +27,8 @@
 #include "drm/lumen_accel.h"
 
 /*
- * Every open file gets its own device address space and hardware context;
- * with all contexts taken, open() fails with -EBUSY.
+ * Every open file gets its own device address space; a hardware context
+ * is bound to it only while it has work (lumen_ctx.c).
  */
 static int lumen_open(struct drm_device *drm, struct drm_file *file)
 {
@@ -80,14 +80,23 @@ static const struct drm_ioctl_desc lumen_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LUMEN_BO_MMAP_OFFSET, lumen_ioctl_bo_mmap_offset, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_SUBMIT, lumen_ioctl_submit, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_BO_INFO, lumen_ioctl_bo_info, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_VM_BIND, lumen_ioctl_vm_bind, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_VM_UNBIND, lumen_ioctl_vm_unbind, 0),
 };
 
-DEFINE_DRM_ACCEL_FOPS(lumen_fops);
+/* DEFINE_DRM_ACCEL_FOPS() plus fdinfo (lumen_fdinfo.c). */
+static const struct file_operations lumen_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static const struct drm_driver lumen_drm_driver = {
-	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ,
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
 	.open = lumen_open,
 	.postclose = lumen_postclose,
+	.show_fdinfo = lumen_show_fdinfo,
 	.gem_create_object = lumen_gem_create_object,
 	/* dma-bufs of other devices become shmem objects over their pages. */
 	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
@@ -151,6 +160,9 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	lumen_irq_enable(ldev);
 
 	lumen_debugfs_init(ldev);
+	ret = lumen_sysfs_init(ldev);
+	if (ret)
+		goto err_disable;
 
 	ret = drm_dev_register(&ldev->drm, 0);
 	if (ret)

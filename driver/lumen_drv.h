@@ -19,6 +19,7 @@
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <drm/drm_device.h>
@@ -145,6 +146,14 @@ struct lumen_queue {
 	spinlock_t fence_lock;
 	/** @fences: unsignalled hardware fences, in seqno order */
 	struct list_head fences;
+	/**
+	 * @last_done: when the last fence of the queue signalled, under
+	 * @fence_lock; a job queued behind another starts no earlier
+	 * (lumen_fdinfo.c)
+	 */
+	ktime_t last_done;
+	/** @resets: resets of this queue by recovery, for sysfs */
+	atomic64_t resets;
 };
 
 /**
@@ -192,6 +201,19 @@ struct lumen_device {
 	/** @ctx_vms: the VM of each context, to restore roots after a reset */
 	struct lumen_vm *ctx_vms[LUMEN_NUM_CONTEXTS];
 	/**
+	 * @ctx_lock: protects @ctx_ida allocations, @ctx_lru and every
+	 * &lumen_vm.ctx, &lumen_vm.ctx_link and &lumen_vm.ctx_pins (which VM
+	 * is bound to which hardware context); taken before @mmu_lock and
+	 * before &lumen_vm.jobs_lock (lumen_ctx.c).
+	 */
+	struct mutex ctx_lock;
+	/** @ctx_lru: bound VMs, least recently submitting first */
+	struct list_head ctx_lru;
+	/** @ctx_wait: submitters waiting for a context to become idle */
+	wait_queue_head_t ctx_wait;
+	/** @ctx_gen: bumped whenever a bound VM may have become idle */
+	atomic_t ctx_gen;
+	/**
 	 * @reset_work: global reset after a fatal device error, on
 	 * @reset_wq like every other recovery
 	 */
@@ -230,6 +252,8 @@ struct lumen_device {
 	 * after the last file is closed.
 	 */
 	atomic_t job_count;
+	/** @system_bo_bytes: bytes of system-memory BOs created, for sysfs */
+	atomic64_t system_bo_bytes;
 };
 
 static inline struct lumen_device *to_lumen_device(struct drm_device *drm)
@@ -352,10 +376,13 @@ struct lumen_bo_maps {
  * struct lumen_shmem_bo - a buffer object in system memory, or imported
  * @base: the shmem object, first because drm_gem_shmem_free() kfree()s it
  * @maps: its mappings
+ * @accounted: created here, not imported: counted in
+ *             &lumen_device.system_bo_bytes
  */
 struct lumen_shmem_bo {
 	struct drm_gem_shmem_object base;
 	struct lumen_bo_maps maps;
+	bool accounted;
 };
 
 /**
@@ -397,6 +424,15 @@ void lumen_mmu_set_root(struct lumen_device *ldev, u32 ctx, struct lumen_vm *vm)
 void lumen_mmu_invalidate(struct lumen_device *ldev, u32 ctx);
 void lumen_mmu_restore_locked(struct lumen_device *ldev);
 
+/* ---- Hardware context binding (lumen_ctx.c) ---------------------------------- */
+
+int lumen_ctx_init(struct lumen_device *ldev);
+int lumen_ctx_pin(struct lumen_vm *vm);
+void lumen_ctx_unpin(struct lumen_vm *vm);
+void lumen_ctx_idle(struct lumen_device *ldev);
+void lumen_ctx_invalidate(struct lumen_vm *vm);
+void lumen_ctx_release(struct lumen_vm *vm);
+
 /* ---- Device address spaces (lumen_vm.c) -------------------------------------- */
 
 /**
@@ -410,8 +446,15 @@ struct lumen_vm {
 	struct kref ref;
 	/** @ldev: the device */
 	struct lumen_device *ldev;
-	/** @ctx: hardware MMU context id, 1 .. num_contexts - 1 */
+	/**
+	 * @ctx: hardware MMU context id, 1 .. num_contexts - 1, or 0 while
+	 * the VM has none; under &lumen_device.ctx_lock
+	 */
 	u32 ctx;
+	/** @ctx_link: entry in &lumen_device.ctx_lru while @ctx is set */
+	struct list_head ctx_link;
+	/** @ctx_pins: submits between binding and pushing their job */
+	u32 ctx_pins;
 
 	/** @lock: protects @root's tables and @va_mm; inside lumen_bo_maps.lock */
 	struct mutex lock;
@@ -431,6 +474,11 @@ struct lumen_vm {
 	struct list_head zombies;
 	/** @next_seq: &lumen_job.vm_seq of the next pushed job */
 	u64 next_seq;
+	/** @binds: DRM_IOCTL_LUMEN_VM_BIND mappings, by bo_link; under @lock */
+	struct list_head binds;
+
+	/** @engine_busy_ns: time this VM's jobs ran per engine, for fdinfo */
+	atomic64_t engine_busy_ns[LUMEN_MAX_ENGINES];
 };
 
 /**
@@ -444,6 +492,10 @@ struct lumen_vm {
  *           give a file a second one)
  * @seq: once unmapped, jobs with a smaller &lumen_job.vm_seq may still
  *       use the pages
+ * @offset: first byte of @obj mapped (0 but for VM_BIND)
+ * @size: bytes of @obj mapped, from @node.start (all of it but for VM_BIND)
+ *
+ * A VM_BIND mapping has @bo_link on &lumen_vm.binds instead.
  */
 struct lumen_mapping {
 	struct list_head bo_link;
@@ -453,6 +505,8 @@ struct lumen_mapping {
 	struct drm_mm_node node;
 	u32 handles;
 	u64 seq;
+	u64 offset;
+	u64 size;
 };
 
 int lumen_vm_create(struct lumen_device *ldev, struct lumen_vm **out);
@@ -466,6 +520,8 @@ void lumen_vm_job_push(struct lumen_vm *vm, struct lumen_job *job);
 void lumen_vm_job_done(struct lumen_vm *vm, struct lumen_job *job);
 
 int lumen_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file);
+int lumen_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_file *file);
+int lumen_ioctl_vm_unbind(struct drm_device *drm, void *data, struct drm_file *file);
 
 /* ---- Jobs (lumen_job.c) ------------------------------------------------------ */
 
@@ -507,6 +563,15 @@ struct lumen_job {
 	u64 vm_seq;
 	/** @vm_pushed: @vm_link is on &lumen_vm.jobs */
 	bool vm_pushed;
+	/** @run_time: when the first run_job wrote the job to the ring */
+	ktime_t run_time;
+	/** @busy_cb: on @hw_fence, adds the job's engine time to @vm */
+	struct dma_fence_cb busy_cb;
+	/**
+	 * @ctx: hardware context of @vm when the job was pushed; stays
+	 * bound to @vm until the job is freed (lumen_ctx.c)
+	 */
+	u32 ctx;
 };
 
 static inline struct lumen_job *to_lumen_job(struct drm_sched_job *sched_job)
@@ -516,6 +581,16 @@ static inline struct lumen_job *to_lumen_job(struct drm_sched_job *sched_job)
 
 void lumen_job_free(struct lumen_job *job);
 int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* ---- Usage statistics (lumen_fdinfo.c, lumen_sysfs.c) ------------------------ */
+
+struct drm_printer;
+
+void lumen_engine_name(struct lumen_device *ldev, u32 engine, char *buf, size_t len);
+void lumen_job_account_locked(struct lumen_job *job);
+void lumen_job_account_fini(struct lumen_job *job);
+void lumen_show_fdinfo(struct drm_printer *p, struct drm_file *file);
+int lumen_sysfs_init(struct lumen_device *ldev);
 
 /* ---- Queries (lumen_query.c) ------------------------------------------------- */
 
@@ -535,6 +610,8 @@ int lumen_submit_check_args(u32 num_queues, const struct drm_lumen_submit *args)
 u32 lumen_pt_index(u64 va, unsigned int level);
 u64 lumen_pde_encode(dma_addr_t table);
 int lumen_sgt_check(struct sg_table *sgt, u64 size);
+struct drm_lumen_vm_bind;
+int lumen_vm_bind_check_args(const struct drm_lumen_vm_bind *args);
 int lumen_fi_parse(u32 num_queues, const char *cmd, u32 *reg, u32 *val);
 void lumen_ring_push_locked(struct lumen_queue *q, const struct lumen_hw_cmd *cmd);
 void lumen_ring_job_cmds(struct lumen_hw_cmd cmds[LUMEN_JOB_RING_ENTRIES], u64 cmdbuf_va,

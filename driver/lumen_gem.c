@@ -58,12 +58,31 @@ static void lumen_shmem_bo_free(struct drm_gem_object *obj)
 {
 	struct lumen_shmem_bo *bo = to_lumen_shmem_bo(obj);
 
+	if (bo->accounted)
+		atomic64_sub(obj->size, &to_lumen_device(obj->dev)->system_bo_bytes);
 	lumen_bo_maps_fini(&bo->maps);
 	drm_gem_shmem_free(&bo->base);
 }
 
+/*
+ * fdinfo (lumen_fdinfo.c): a shmem BO is resident once it has its pages
+ * (mapping it into the VM at creation pins them); an unlocked look is
+ * enough for statistics.
+ */
+static enum drm_gem_object_status lumen_shmem_bo_status(struct drm_gem_object *obj)
+{
+	return READ_ONCE(to_drm_gem_shmem_obj(obj)->pages) ? DRM_GEM_OBJECT_RESIDENT : 0;
+}
+
+static size_t lumen_shmem_bo_rss(struct drm_gem_object *obj)
+{
+	return READ_ONCE(to_drm_gem_shmem_obj(obj)->pages) ? obj->size : 0;
+}
+
 static const struct drm_gem_object_funcs lumen_shmem_funcs = {
 	.free = lumen_shmem_bo_free,
+	.status = lumen_shmem_bo_status,
+	.rss = lumen_shmem_bo_rss,
 	.open = lumen_vm_bo_open,
 	.close = lumen_vm_bo_close,
 	.print_info = drm_gem_shmem_object_print_info,
@@ -118,6 +137,8 @@ static struct drm_gem_object *lumen_shmem_bo_create(struct lumen_device *ldev, u
 	if (IS_ERR(shmem))
 		return ERR_CAST(shmem);
 	container_of(shmem, struct lumen_shmem_bo, base)->maps.flags = flags;
+	container_of(shmem, struct lumen_shmem_bo, base)->accounted = true;
+	atomic64_add(shmem->base.size, &ldev->system_bo_bytes);
 	return &shmem->base;
 }
 
@@ -194,8 +215,21 @@ static struct dma_buf *lumen_devmem_export(struct drm_gem_object *obj, int flags
 	return ERR_PTR(-EOPNOTSUPP);
 }
 
+/* Device memory is allocated at creation and stays until the BO goes. */
+static enum drm_gem_object_status lumen_devmem_bo_status(struct drm_gem_object *obj)
+{
+	return DRM_GEM_OBJECT_RESIDENT;
+}
+
+static size_t lumen_devmem_bo_rss(struct drm_gem_object *obj)
+{
+	return obj->size;
+}
+
 static const struct drm_gem_object_funcs lumen_devmem_funcs = {
 	.free = lumen_devmem_bo_free,
+	.status = lumen_devmem_bo_status,
+	.rss = lumen_devmem_bo_rss,
 	.open = lumen_vm_bo_open,
 	.close = lumen_vm_bo_close,
 	.export = lumen_devmem_export,

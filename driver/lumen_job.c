@@ -12,7 +12,8 @@
  * The listed BOs give implicit synchronisation: the job waits for every
  * fence already on them, and adds its own, as a writer (as a reader for a
  * read-only BO, which it cannot write).  A submit without BOs skips all of
- * that: the NOP round trip benchmark measures that path.
+ * that: the NOP round trip benchmark measures that path.  Explicit
+ * synchronisation with many syncobjs is lumen_sync.c's.
  */
 
 #include <linux/overflow.h>
@@ -29,6 +30,8 @@
 #include <kunit/visibility.h>
 
 #include "lumen_drv.h"
+#include "lumen_trace.h"
+#include "lumen_sync.h"
 #include "drm/lumen_accel.h"
 
 /*
@@ -37,7 +40,9 @@
  */
 VISIBLE_IF_KUNIT int lumen_submit_check_args(u32 num_queues, const struct drm_lumen_submit *args)
 {
-	if (args->flags)
+	if ((args->flags & ~DRM_LUMEN_SUBMIT_FLAGS) || args->pad)
+		return -EINVAL;
+	if (!(args->flags & DRM_LUMEN_SUBMIT_SYNCS) && (args->syncs || args->sync_count))
 		return -EINVAL;
 	if (args->queue >= num_queues)
 		return -EINVAL;
@@ -50,6 +55,8 @@ VISIBLE_IF_KUNIT int lumen_submit_check_args(u32 num_queues, const struct drm_lu
 	    args->cmdbuf_va > LUMEN_VA_END - args->cmdbuf_size)
 		return -EINVAL;
 	if (args->bo_count > LUMEN_MAX_JOB_BOS)
+		return -E2BIG;
+	if (args->sync_count > LUMEN_MAX_JOB_SYNCS)
 		return -E2BIG;
 	return 0;
 }
@@ -91,6 +98,7 @@ static void lumen_job_arm_push_locked(struct lumen_file *lfile, struct lumen_job
 	lockdep_assert_held(&lfile->lock);
 
 	drm_sched_job_arm(&job->base);
+	trace_lumen_job_submit(job);
 	*done = dma_fence_get(&job->base.s_fence->finished);
 	for (i = 0; i < job->bo_count; i++)
 		dma_resv_add_fence(job->bos[i]->resv, *done,
@@ -186,6 +194,7 @@ void lumen_job_free(struct lumen_job *job)
 		if (job->bos[i])
 			drm_gem_object_put(job->bos[i]);
 	kvfree(job->bos);
+	lumen_job_account_fini(job);
 	if (job->hw_fence_live)
 		dma_fence_put(&job->hw_fence->base);
 	else
@@ -204,6 +213,7 @@ int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	struct lumen_file *lfile = file->driver_priv;
 	struct drm_lumen_submit *args = data;
 	struct drm_syncobj *out_syncobj = NULL;
+	struct lumen_syncs syncs = {};
 	struct drm_sched_entity *entity;
 	struct lumen_job *job;
 	struct dma_fence *done;
@@ -241,6 +251,10 @@ int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 		}
 	}
 
+	ret = lumen_syncs_get(&syncs, file, args);
+	if (ret)
+		goto err_free;
+
 	entity = lumen_file_entity(lfile, args->queue);
 	if (IS_ERR(entity)) {
 		ret = PTR_ERR(entity);
@@ -259,13 +273,27 @@ int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 			goto err_cleanup;
 	}
 
+	ret = lumen_syncs_add_deps(&syncs, &job->base, file);
+	if (ret)
+		goto err_cleanup;
+
+	/*
+	 * The context stays bound while the job exists once it is pushed.
+	 * Unpin through the file's VM: a pushed job may be freed already.
+	 */
+	ret = lumen_ctx_pin(lfile->vm);
+	if (ret < 0)
+		goto err_cleanup;
+	job->ctx = ret;
 	ret = lumen_submit_push(job, lfile, &done);
+	lumen_ctx_unpin(lfile->vm);
 	if (ret)
 		goto err_cleanup;
 
 	/* The scheduler owns the job now. */
 	if (out_syncobj)
 		drm_syncobj_replace_fence(out_syncobj, done);
+	lumen_syncs_signal(&syncs, done);
 	dma_fence_put(done);
 	goto out;
 
@@ -274,6 +302,7 @@ err_cleanup:
 err_free:
 	lumen_job_free(job);
 out:
+	lumen_syncs_put(&syncs);
 	if (out_syncobj)
 		drm_syncobj_put(out_syncobj);
 	drm_dev_exit(idx);

@@ -4,7 +4,8 @@
  *
  * Each hardware queue has a drm_gpu_scheduler and a ring of commands in
  * coherent memory.  run_job() writes two ring entries per job: an INDIRECT
- * that runs the user's command buffer in the file's MMU context, and a
+ * that runs the user's command buffer in the MMU context bound to the
+ * file's VM when the job was pushed (&lumen_job.ctx, lumen_ctx.c), and a
  * FENCE (in the kernel's context 0) that writes the job's seqno to the
  * queue's fence slot and raises the queue's vector; then it rings the
  * doorbell, and the vector's handler signals the job's hardware fence.  A
@@ -47,6 +48,7 @@
 #include <kunit/visibility.h>
 
 #include "lumen_drv.h"
+#include "lumen_trace.h"
 
 static unsigned int job_timeout_ms = 5000;
 module_param(job_timeout_ms, uint, 0444);
@@ -85,7 +87,7 @@ static void lumen_ring_write_job_locked(struct lumen_queue *q, struct lumen_job 
 
 	lockdep_assert_held(&q->ring_lock);
 
-	lumen_ring_job_cmds(cmds, job->cmdbuf_va, job->cmdbuf_size, job->vm->ctx,
+	lumen_ring_job_cmds(cmds, job->cmdbuf_va, job->cmdbuf_size, job->ctx,
 			    q->fence_slot_dma, job->hw_fence->base.seqno);
 	for (i = 0; i < LUMEN_JOB_RING_ENTRIES; i++)
 		lumen_ring_push_locked(q, &cmds[i]);
@@ -116,6 +118,7 @@ static struct dma_fence *lumen_sched_run_job(struct drm_sched_job *sched_job)
 	if (!job->hw_fence_live) {
 		lumen_fence_init(q, job->hw_fence, ++q->next_seqno);
 		job->hw_fence_live = true;
+		lumen_job_account_locked(job);
 		lumen_ring_write_job_locked(q, job);
 	} else if (job->generation != q->generation &&
 		   !dma_fence_is_signaled(&job->hw_fence->base)) {
@@ -224,6 +227,8 @@ static int lumen_queue_reset_if_stuck(struct lumen_queue *q, struct drm_sched_jo
 
 	if (error) {
 		lumen_hw_queue_reset_locked(q);
+		atomic64_inc(&q->resets);
+		trace_lumen_queue_reset(q, error);
 		/* Jobs that completed before the reset are innocent. */
 		lumen_fence_process(q);
 		lumen_fence_fail_first(q, error);

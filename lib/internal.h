@@ -8,6 +8,7 @@
 #define LIBACCEL_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,6 +89,8 @@ void libaccel_cmdbuf_commit(struct accel_cmdbuf *cb, size_t desc_size);
 struct accel_fence {
 	struct accel_dev *dev;
 	uint32_t syncobj;
+	/* Made by accel_fence_create_timeline(): used with points > 0. */
+	bool timeline;
 };
 
 /*

@@ -31,7 +31,8 @@ static void usage(FILE *out)
 		"  -q, --queue Q            hardware queue to submit to (default 0)\n"
 		"      --nvme PATH          the NVMe peer (default /dev/nvme0n1)\n"
 		"  -m, --memory             only the memory figures: BO create/map/free,\n"
-		"                           NOP jobs with 10 and 10,000 live BOs\n"
+		"                           NOP jobs with 10 and 10,000 live BOs,\n"
+		"                           VM_BIND cost per MiB\n"
 		"      --memory-iterations N  timed BO life cycles per size (default 100)\n"
 		"  -j, --json               print JSON\n"
 		"  -h, --help               print this help\n");

@@ -4,7 +4,8 @@
  * -- create, map with the first touch, free -- at three sizes in system
  * and device memory, and whether a context holding many BOs makes every
  * job slower (a NOP round trip with 10 and with 10,000 live BOs, measured
- * side by side in two files).
+ * side by side in two files), and what an explicit VA binding costs per
+ * MiB (VM_BIND of a BIND_BO_SIZE BO, undone untimed).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 #define MANY_BOS	10000
 #define LIVE_BO_SIZE	4096
 #define LARGE_BO	(256 * MIB)
+#define BIND_BO_SIZE	(64 * MIB)
+/* Far above the VAs the driver hands out: its own grow from va_start. */
+#define BIND_VA_OFFSET	(1ull << 36)
 
 /* One BO life cycle: its three parts, timed separately, and the sum. */
 enum { PART_CREATE, PART_MAP, PART_FREE, PART_TOTAL, NUM_PARTS };
@@ -160,6 +164,7 @@ struct memory_report {
 	struct bo_cycle cycles[6];
 	size_t ncycles;
 	struct bench_result few, many;
+	struct bench_result bind;	/* per MiB */
 };
 
 static void run_cycles(struct memory_report *rep, struct accel_dev *dev,
@@ -230,6 +235,54 @@ static void run_live_bos(struct memory_report *rep)
 	accel_close(dev_few);
 }
 
+/* One timed VM_BIND of all of @bo at @va, then an untimed unbind. */
+static int bind_once(struct accel_dev *dev, struct accel_bo *bo, uint64_t va, int64_t *ns)
+{
+	int64_t t0 = bench_now_ns();
+	int err = accel_vm_bind(dev, bo, 0, BIND_BO_SIZE, va, 0);
+
+	*ns = bench_now_ns() - t0;
+	if (!err)
+		err = accel_vm_unbind(dev, va, BIND_BO_SIZE);
+	return err;
+}
+
+/*
+ * VM_BIND cost per MiB, in a file of its own that runs no job, so every
+ * unbind frees its VA range at once and the next bind reuses it.  The
+ * BO's pages are allocated and pinned by a first, untimed bind.
+ */
+static void run_bind(struct memory_report *rep)
+{
+	const struct bench_config *cfg = rep->cfg;
+	size_t n = cfg->memory_iterations, i;
+	struct accel_dev *dev = NULL;
+	struct accel_bo *bo = NULL;
+	struct accel_info info;
+	int64_t *ns, t;
+	int err;
+
+	ns = calloc(n, sizeof(*ns));
+	err = ns ? accel_open_path(rep->path, &dev) : -ENOMEM;
+	if (!err)
+		err = accel_query(dev, &info);
+	if (!err)
+		err = accel_bo_create(dev, BIND_BO_SIZE, 0, &bo);
+	for (i = 0; i < cfg->warmup + 1 && !err; i++)
+		err = bind_once(dev, bo, info.va_start + BIND_VA_OFFSET, &t);
+	for (i = 0; i < n && !err; i++) {
+		err = bind_once(dev, bo, info.va_start + BIND_VA_OFFSET, &t);
+		ns[i] = t / (int64_t)(BIND_BO_SIZE / MIB);
+	}
+	if (err)
+		bench_fail(&rep->bind, BENCH_FAILED, "VM_BIND: %s", accel_strerror(err));
+	else
+		bench_stats_compute(ns, n, &rep->bind.stats);
+	accel_bo_free(bo);
+	accel_close(dev);
+	free(ns);
+}
+
 /* ---- Output ---------------------------------------------------------------- */
 
 static const char *placement(const struct bo_cycle *c)
@@ -262,6 +315,7 @@ static void print_text(const struct memory_report *rep)
 	}
 	bench_print_row("NOP, 10 live BOs", &rep->few);
 	bench_print_row("NOP, 10000 live BOs", &rep->many);
+	bench_print_row("VM_BIND 64 MiB sys, per MiB", &rep->bind);
 	printf("\n");
 	bench_print_ratio("ratio NOP 10000 / 10 BOs", &rep->many, &rep->few, true);
 }
@@ -289,6 +343,7 @@ static void print_json(const struct memory_report *rep)
 	}
 	bench_print_result_json("nop_10_bos", &rep->few, false);
 	bench_print_result_json("nop_10000_bos", &rep->many, false);
+	bench_print_result_json("vm_bind_system_per_mib", &rep->bind, false);
 	printf("  \"ratios\": {\n");
 	printf("    \"nop_10000_10_bos_p50\": ");
 	if (both)
@@ -309,7 +364,8 @@ static bool any_failed(const struct memory_report *rep)
 		for (int k = 0; k < NUM_PARTS; k++)
 			if (rep->cycles[i].part[k].state == BENCH_FAILED)
 				return true;
-	return rep->few.state == BENCH_FAILED || rep->many.state == BENCH_FAILED;
+	return rep->few.state == BENCH_FAILED || rep->many.state == BENCH_FAILED ||
+	       rep->bind.state == BENCH_FAILED;
 }
 
 int bench_memory(struct accel_dev *dev, const struct accel_info *info,
@@ -327,6 +383,7 @@ int bench_memory(struct accel_dev *dev, const struct accel_info *info,
 	rep->path = info->path;
 	run_cycles(rep, dev, info);
 	run_live_bos(rep);
+	run_bind(rep);
 	if (cfg->json)
 		print_json(rep);
 	else

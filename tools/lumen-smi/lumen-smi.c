@@ -4,6 +4,9 @@
  *
  *   lumen-smi [-j]            every device, one line each (-j: JSON)
  *   lumen-smi [-j] info N     everything known about /dev/accel/accelN
+ *   lumen-smi memory [N]      memory of device N (default 0) and its processes
+ *   lumen-smi [-n COUNT] [-d SECS] top [N]
+ *                             live engine and process utilisation (usage.c)
  *
  * Exit status: 0 on success; 1 if no device was found or one could not be
  * opened or queried; 2 for a usage error.
@@ -20,6 +23,8 @@
 
 #include <accel/accel.h>
 #include <lumen_regs.h>
+
+#include "usage.h"
 
 #define PROG	"lumen-smi"
 
@@ -44,10 +49,14 @@ static const struct {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PROG " [-j] [info N]\n"
+		"usage: " PROG " [-j] [-n COUNT] [-d SECS] [info N | memory [N] | top [N]]\n"
 		"  (no command)  list every lumen device\n"
 		"  info N        describe /dev/accel/accelN\n"
-		"  -j, --json    print JSON instead of text\n"
+		"  memory [N]    memory used on accelN (default 0), in total and per process\n"
+		"  top [N]       engine and process utilisation of accelN, refreshed in place\n"
+		"  -n COUNT      top: stop after COUNT refreshes (default: run until killed)\n"
+		"  -d SECS       top: refresh interval in seconds (default 1)\n"
+		"  -j, --json    print JSON instead of text (list, info)\n"
 		"  -h, --help    print this help\n");
 }
 
@@ -303,6 +312,28 @@ static int cmd_info(const char *arg, bool json)
 	return 0;
 }
 
+/* memory and top: the device index (default 0) and its PCI address. */
+static int usage_cmd(const char *cmd, const char *arg, long iterations, double interval)
+{
+	struct smi_device d;
+	char *end;
+	long index = 0;
+
+	if (arg) {
+		errno = 0;
+		index = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || index < 0 || index > INT_MAX) {
+			fprintf(stderr, PROG ": '%s' is not a device index\n", arg);
+			return 2;
+		}
+	}
+	if (load_device((int)index, &d))
+		return 1;
+	if (!strcmp(cmd, "memory"))
+		return smi_cmd_memory(d.index, d.pci, &d.info);
+	return smi_cmd_top(d.index, d.pci, &d.info, iterations, interval);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -310,13 +341,30 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	double interval = 1.0;
+	long iterations = 0;
 	bool json = false;
+	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jhn:d:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
+			break;
+		case 'n':
+			iterations = strtol(optarg, &end, 10);
+			if (*end || end == optarg || iterations <= 0) {
+				fprintf(stderr, PROG ": -n wants a positive count\n");
+				return 2;
+			}
+			break;
+		case 'd':
+			interval = strtod(optarg, &end);
+			if (*end || end == optarg || !(interval > 0 && interval <= 3600)) {
+				fprintf(stderr, PROG ": -d wants seconds in (0, 3600]\n");
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -331,6 +379,10 @@ int main(int argc, char **argv)
 		return cmd_list(json);
 	if (!strcmp(argv[optind], "info") && argc - optind == 2)
 		return cmd_info(argv[optind + 1], json);
+	if ((!strcmp(argv[optind], "memory") || !strcmp(argv[optind], "top")) &&
+	    argc - optind <= 2)
+		return usage_cmd(argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
+				 iterations, interval);
 	usage(stderr);
 	return 2;
 }

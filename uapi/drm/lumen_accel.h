@@ -32,6 +32,13 @@ extern "C" {
 #define DRM_IOCTL_LUMEN_BO_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LUMEN_BO_INFO, struct drm_lumen_bo_info)
 
+#define DRM_LUMEN_VM_BIND		0x08
+#define DRM_LUMEN_VM_UNBIND		0x09
+#define DRM_IOCTL_LUMEN_VM_BIND \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_LUMEN_VM_BIND, struct drm_lumen_vm_bind)
+#define DRM_IOCTL_LUMEN_VM_UNBIND \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_LUMEN_VM_UNBIND, struct drm_lumen_vm_unbind)
+
 /**
  * enum drm_lumen_query_type - what &drm_lumen_query asks for
  * @DRM_LUMEN_QUERY_DEVICE_INFO: &struct drm_lumen_device_info
@@ -152,8 +159,9 @@ struct drm_lumen_bo_info {
  * The command buffer holds device commands (Documentation/commands.rst)
  * at @cmdbuf_va in the file's device address space; the device runs it in
  * the file's MMU context, so it can reach only what the file has mapped.
- * The job runs after @in_syncobj (if any) signals; @out_syncobj (if any)
- * gets the job's completion fence.  Jobs on one queue complete in order.
+ * The job runs after @in_syncobj (if any) and the in-syncs of @syncs
+ * signal; @out_syncobj (if any) and the out-syncs of @syncs get the job's
+ * completion fence.  Jobs on one queue complete in order.
  */
 struct drm_lumen_submit {
 	/** @cmdbuf_va: device VA of the command buffer, 64-byte aligned. */
@@ -173,8 +181,101 @@ struct drm_lumen_submit {
 	__u32 in_syncobj;
 	/** @out_syncobj: syncobj to receive the completion fence, or 0. */
 	__u32 out_syncobj;
+	/** @flags: DRM_LUMEN_SUBMIT_* flags. */
+	__u32 flags;
+	/**
+	 * @syncs: user pointer to @sync_count &struct drm_lumen_sync, with
+	 * %DRM_LUMEN_SUBMIT_SYNCS; must be zero without it.
+	 *
+	 * @syncs, @sync_count and @pad were appended to the first layout
+	 * (which ended at @flags).  A binary built against that layout passes
+	 * a shorter structure: the DRM core copies what it passed and zeroes
+	 * the rest, so it keeps working unchanged.  The flag makes a new
+	 * binary fail with -EINVAL on a kernel that predates the fields,
+	 * rather than have its syncs silently ignored.
+	 */
+	__u64 syncs;
+	/** @sync_count: entries at @syncs, at most 256. */
+	__u32 sync_count;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
+/* &drm_lumen_submit.flags */
+/** DRM_LUMEN_SUBMIT_SYNCS - &drm_lumen_submit.syncs is valid. */
+#define DRM_LUMEN_SUBMIT_SYNCS		(1u << 0)
+#define DRM_LUMEN_SUBMIT_FLAGS		DRM_LUMEN_SUBMIT_SYNCS
+
+/* &drm_lumen_sync.flags */
+/** DRM_LUMEN_SYNC_OUT - signal the syncobj on completion (else: wait for it). */
+#define DRM_LUMEN_SYNC_OUT		(1u << 0)
+/** DRM_LUMEN_SYNC_TIMELINE - a timeline point (> 0) of the syncobj (else: binary). */
+#define DRM_LUMEN_SYNC_TIMELINE		(1u << 1)
+#define DRM_LUMEN_SYNC_FLAGS		(DRM_LUMEN_SYNC_OUT | DRM_LUMEN_SYNC_TIMELINE)
+
+/**
+ * struct drm_lumen_sync - one syncobj a job waits for or signals
+ *
+ * An in-sync (no %DRM_LUMEN_SYNC_OUT) makes the job wait for the fence
+ * the syncobj holds (binary) or for the fence of timeline point @point,
+ * which must have been submitted already.  An out-sync replaces the
+ * syncobj's fence with the job's completion fence (binary) or adds it as
+ * point @point (timeline), as the DRM core's syncobj ioctls do.
+ */
+struct drm_lumen_sync {
+	/** @flags: DRM_LUMEN_SYNC_* flags. */
+	__u32 flags;
+	/** @handle: syncobj handle. */
+	__u32 handle;
+	/** @point: timeline point (> 0) with %DRM_LUMEN_SYNC_TIMELINE, else 0. */
+	__u64 point;
+};
+
+/* &drm_lumen_vm_bind.flags */
+/** DRM_LUMEN_VM_BIND_READ_ONLY - the device may read the range, not write it. */
+#define DRM_LUMEN_VM_BIND_READ_ONLY	(1u << 0)
+#define DRM_LUMEN_VM_BIND_FLAGS		DRM_LUMEN_VM_BIND_READ_ONLY
+
+/**
+ * struct drm_lumen_vm_bind - map part of a BO at a chosen device VA
+ *
+ * Maps bytes [@offset, @offset + @size) of the BO at [@va, @va + @size)
+ * in this file's device address space, besides the mapping the BO got
+ * when the file got its handle.  The range must be free (no other
+ * mapping, nor the guard page after a BO's own mapping).  The binding
+ * holds a reference to the BO until DRM_IOCTL_LUMEN_VM_UNBIND or until
+ * the file is closed.  @offset, @size and @va are multiples of 4 KiB.
+ */
+struct drm_lumen_vm_bind {
+	/** @handle: GEM handle of the BO. */
+	__u32 handle;
+	/** @flags: DRM_LUMEN_VM_BIND_* flags. */
+	__u32 flags;
+	/** @va: device VA of the first byte, in [va_start, va_end). */
+	__u64 va;
+	/** @offset: offset of the first byte in the BO. */
+	__u64 offset;
+	/** @size: bytes to map, > 0. */
+	__u64 size;
+};
+
+/**
+ * struct drm_lumen_vm_unbind - remove a mapping DRM_IOCTL_LUMEN_VM_BIND made
+ *
+ * @va and @size must be exactly those of one earlier bind of this file.
+ * Commands started afterwards fault on the range; a job already on the
+ * device may still finish using it, so the VA range is free again only
+ * once every job the file submitted before the unbind is done.
+ */
+struct drm_lumen_vm_unbind {
+	/** @va: the bind's @va. */
+	__u64 va;
+	/** @size: the bind's @size. */
+	__u64 size;
 	/** @flags: must be zero. */
 	__u32 flags;
+	/** @pad: must be zero. */
+	__u32 pad;
 };
 
 #if defined(__cplusplus)

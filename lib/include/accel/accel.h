@@ -98,10 +98,9 @@ int accel_open(int index, struct accel_dev **dev);
  * Opens the accel node at @path (read-write, close-on-exec) and stores the
  * new device in *@dev.  Close it with accel_close().  Each open is a new
  * tenant with its own device address space.
- * Errors: -errno of stat(2) or open(2) (-ENOENT, -EACCES, -EBUSY when every
- * MMU context is taken, ...); -ENODEV if @path is not an accel character
- * device (major 261) -- such a file is never opened -- or its driver is
- * not lumen; -ENOMEM.
+ * Errors: -errno of stat(2) or open(2) (-ENOENT, -EACCES, ...); -ENODEV
+ * if @path is not an accel character device (major 261) -- such a file is
+ * never opened -- or its driver is not lumen; -ENOMEM.
  */
 int accel_open_path(const char *path, struct accel_dev **dev);
 
@@ -203,6 +202,34 @@ int accel_bo_import(struct accel_dev *dev, int dmabuf_fd, struct accel_bo **bo);
  * a BO the driver cannot export).
  */
 int accel_bo_export(const struct accel_bo *bo, int *dmabuf_fd);
+
+/* ---- Explicit VA bindings ------------------------------------------------ */
+
+#define ACCEL_VM_BIND_READ_ONLY	(1u << 0)	/* the device may only read */
+
+/*
+ * Maps bytes [@offset, @offset + @size) of @bo at device VA @va of @dev's
+ * address space too, read-write, or read-only with ACCEL_VM_BIND_READ_ONLY
+ * (a read-only BO can only be bound read-only).  @offset, @size and @va
+ * are multiples of 4 KiB; [@va, @va + @size) lies inside [va_start,
+ * va_end) and is free.  The binding keeps @bo's memory alive until
+ * accel_vm_unbind() or accel_close(), even after accel_bo_free().
+ * Errors: -EINVAL (NULL, @bo of another device, unknown flags, unaligned,
+ * zero or out-of-range @offset/@size/@va); -EACCES (read-write binding of
+ * a read-only BO); -EEXIST (something is mapped in the range); -ENOMEM;
+ * -errno of DRM_IOCTL_LUMEN_VM_BIND (Documentation/uapi.rst).
+ */
+int accel_vm_bind(struct accel_dev *dev, const struct accel_bo *bo, uint64_t offset,
+		  uint64_t size, uint64_t va, uint32_t flags);
+
+/*
+ * Removes the binding accel_vm_bind() made at exactly @va and @size.  Jobs
+ * started afterwards fault there (-EFAULT); the range can be bound again
+ * once the jobs submitted before the unbind are done (until then,
+ * accel_vm_bind() there fails with -EEXIST).
+ * Errors: -EINVAL for NULL; -ENOENT if no binding has that @va and @size.
+ */
+int accel_vm_unbind(struct accel_dev *dev, uint64_t va, uint64_t size);
 
 /* ---- Command buffers ---------------------------------------------------- */
 
@@ -527,7 +554,8 @@ uint32_t accel_fence_syncobj(const struct accel_fence *fence);
  * @cb's memory while the job runs: do not reset, change or free @cb (or a
  * BO it uses) until @done has signalled.
  * Errors: -EINVAL if @cb is empty, if @cb, a BO, @wait or @done belongs to
- * another device than @dev, or a BO is NULL; -ENOMEM; -errno of
+ * another device than @dev, a BO is NULL, or @wait or @done is a timeline
+ * fence (use accel_submit2()); -ENOMEM; -errno of
  * DRM_IOCTL_LUMEN_SUBMIT, notably -EINVAL for @queue >=
  * accel_info.num_queues or a @wait no job was ever submitted to, -ENOENT
  * for a freed BO, -E2BIG for more than 4096 BOs (Documentation/uapi.rst
@@ -563,6 +591,79 @@ int accel_fence_wait(struct accel_fence *fence, int64_t timeout_ns);
  * SYNC_IOC_FILE_INFO.
  */
 int accel_fence_status(const struct accel_fence *fence);
+
+/* ---- Many fences, timeline points, sync files --------------------------- */
+
+/*
+ * A timeline fence: one syncobj whose points 1, 2, ... are signalled by
+ * the jobs submitted to them (accel_submit2()); point N counts as
+ * signalled once its job and every earlier point's job completed (the DRM
+ * core's timeline semantics).  Free it with accel_fence_free().  It cannot
+ * be used with accel_submit(), accel_fence_wait() or accel_fence_status().
+ * Errors: -EINVAL, -ENOMEM, -errno of DRM_IOCTL_SYNCOBJ_CREATE.
+ */
+int accel_fence_create_timeline(struct accel_dev *dev, struct accel_fence **fence);
+
+/* Most waits + signals of one accel_submit2(), and fences of one wait. */
+#define ACCEL_MAX_SYNCS	256
+
+/*
+ * One fence to wait for or signal: @point > 0 of a timeline fence, or 0
+ * for a fence of accel_fence_create().
+ */
+struct accel_sync {
+	struct accel_fence *fence;
+	uint64_t point;
+};
+
+/*
+ * accel_submit() with any number of fences: the job waits for every entry
+ * of @waits (@nwaits) and, on completion, signals every entry of @signals
+ * (@nsignals): a binary fence gets the job's fence, replacing what it held;
+ * a timeline fence gets it as point @point.  A wait on a timeline point
+ * needs that point submitted already (else -EINVAL from the driver);
+ * points of a timeline should be submitted in increasing order.
+ * Errors: as accel_submit(), and -EINVAL for a NULL or foreign fence or a
+ * point that does not fit its fence, -E2BIG for more than ACCEL_MAX_SYNCS
+ * entries, -EINVAL from a driver older than DRM_LUMEN_SUBMIT_SYNCS.
+ * Nothing is queued on error.
+ */
+int accel_submit2(struct accel_dev *dev, unsigned int queue,
+		  const struct accel_cmdbuf *cb,
+		  const struct accel_bo *const *bos, unsigned int nbos,
+		  const struct accel_sync *waits, unsigned int nwaits,
+		  const struct accel_sync *signals, unsigned int nsignals);
+
+/*
+ * Waits for @n (1 .. ACCEL_MAX_SYNCS) fences of one device, each at its
+ * point: for all of them if @all, else for any, and then stores the index
+ * of a signalled one in @first (or NULL).  A fence or point not submitted
+ * yet counts as not signalled.  @timeout_ns as accel_fence_wait().
+ * Errors: -EINVAL, -ENOMEM, -ETIME, -errno of DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT.
+ */
+int accel_fence_wait_many(const struct accel_sync *syncs, unsigned int n,
+			  bool all, int64_t timeout_ns, unsigned int *first);
+
+/* accel_fence_wait_many() of one fence at @point (0 for a binary fence). */
+int accel_fence_wait_point(struct accel_fence *fence, uint64_t point,
+			   int64_t timeout_ns);
+
+/*
+ * The highest point of timeline fence @fence that has signalled (with
+ * every earlier one), into @point.  Errors: -EINVAL (also for a binary
+ * fence), -errno of DRM_IOCTL_SYNCOBJ_QUERY.
+ */
+int accel_fence_query(const struct accel_fence *fence, uint64_t *point);
+
+/*
+ * A sync file (a file descriptor that poll() reports readable once the
+ * fence signalled) of @fence's fence, or of timeline point @point (0 for a
+ * binary fence), into @fd; the caller closes it.  Errors: -EINVAL (also
+ * for a fence or point no job was submitted to), -errno of the syncobj
+ * ioctls.
+ */
+int accel_fence_export_sync_file(const struct accel_fence *fence, uint64_t point,
+				 int *fd);
 
 /*
  * A static description of @err, a negative errno as libaccel returns
