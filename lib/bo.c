@@ -18,6 +18,28 @@ _Static_assert(ACCEL_BO_DEVICE == DRM_LUMEN_BO_DEVICE &&
 	       "libaccel BO flags are the uAPI's");
 #define ACCEL_BO_FLAGS	(ACCEL_BO_DEVICE | ACCEL_BO_READ_ONLY)
 
+int libaccel_bo_alloc(struct accel_bo **bop)
+{
+	struct accel_bo *bo = calloc(1, sizeof(*bo));
+	int ret;
+
+	if (!bo)
+		return -ENOMEM;
+	ret = pthread_mutex_init(&bo->map_lock, NULL);
+	if (ret) {
+		free(bo);
+		return -ret;
+	}
+	*bop = bo;
+	return 0;
+}
+
+void libaccel_bo_discard(struct accel_bo *bo)
+{
+	pthread_mutex_destroy(&bo->map_lock);
+	free(bo);
+}
+
 int accel_bo_create(struct accel_dev *dev, uint64_t size, uint32_t flags,
 		    struct accel_bo **bop)
 {
@@ -29,19 +51,13 @@ int accel_bo_create(struct accel_dev *dev, uint64_t size, uint32_t flags,
 		return -EINVAL;
 
 	/* Allocate first: a failure after the ioctl would leak the handle. */
-	bo = calloc(1, sizeof(*bo));
-	if (!bo)
-		return -ENOMEM;
-	ret = pthread_mutex_init(&bo->map_lock, NULL);
-	if (ret) {
-		free(bo);
-		return -ret;
-	}
+	ret = libaccel_bo_alloc(&bo);
+	if (ret)
+		return ret;
 
 	if (drmIoctl(dev->fd, DRM_IOCTL_LUMEN_BO_CREATE, &args)) {
 		ret = -errno;
-		pthread_mutex_destroy(&bo->map_lock);
-		free(bo);
+		libaccel_bo_discard(bo);
 		return ret;
 	}
 
@@ -64,8 +80,7 @@ void accel_bo_free(struct accel_bo *bo)
 	 * using the object hold their own references in the kernel.
 	 */
 	drmCloseBufferHandle(bo->dev->fd, bo->handle);
-	pthread_mutex_destroy(&bo->map_lock);
-	free(bo);
+	libaccel_bo_discard(bo);
 }
 
 static int bo_map_locked(struct accel_bo *bo)

@@ -75,7 +75,7 @@ uint32_t accel_fence_syncobj(const struct accel_fence *fence)
  * signal interrupts and drmIoctl() restarts does not last longer.
  * INT64_MAX means forever.
  */
-static int64_t deadline_ns(int64_t timeout_ns)
+int64_t libaccel_deadline_ns(int64_t timeout_ns)
 {
 	struct timespec now;
 	int64_t now_ns;
@@ -100,7 +100,7 @@ int accel_fence_wait(struct accel_fence *fence, int64_t timeout_ns)
 	 * drmSyncobjWait() returns -errno: -ETIME when the deadline passes.
 	 */
 	ret = drmSyncobjWait(fence->dev->fd, &fence->syncobj, 1,
-			     deadline_ns(timeout_ns),
+			     libaccel_deadline_ns(timeout_ns),
 			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
 	return ret < 0 ? ret : 0;
 }

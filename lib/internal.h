@@ -97,6 +97,20 @@ struct accel_fence {
  * accel_list() over the directory @dir instead of /dev/accel, so the
  * enumeration logic can be tested against a directory of decoys.
  */
+/*
+ * The absolute CLOCK_MONOTONIC deadline the kernel's syncobj waits take for
+ * a wait of @timeout_ns from now (fence.c); negative or overflowing means
+ * forever, INT64_MAX.
+ */
+int64_t libaccel_deadline_ns(int64_t timeout_ns);
+
+/*
+ * A zeroed accel_bo with its map lock initialised (bo.c), for the calls
+ * that make one; libaccel_bo_discard() undoes it before the BO is used.
+ */
+int libaccel_bo_alloc(struct accel_bo **bop);
+void libaccel_bo_discard(struct accel_bo *bo);
+
 int libaccel_list_dir(const char *dir, int *indices, int max);
 
 /*

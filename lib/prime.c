@@ -22,14 +22,9 @@ int accel_bo_import(struct accel_dev *dev, int dmabuf_fd, struct accel_bo **bop)
 
 	if (!dev || dmabuf_fd < 0 || !bop)
 		return -EINVAL;
-	bo = calloc(1, sizeof(*bo));
-	if (!bo)
-		return -ENOMEM;
-	ret = pthread_mutex_init(&bo->map_lock, NULL);
-	if (ret) {
-		free(bo);
-		return -ret;
-	}
+	ret = libaccel_bo_alloc(&bo);
+	if (ret)
+		return ret;
 	/* drmPrimeFDToHandle() returns -1 and sets errno. */
 	if (drmPrimeFDToHandle(dev->fd, dmabuf_fd, &handle)) {
 		ret = -errno;
@@ -51,8 +46,7 @@ int accel_bo_import(struct accel_dev *dev, int dmabuf_fd, struct accel_bo **bop)
 	return 0;
 
 err_free:
-	pthread_mutex_destroy(&bo->map_lock);
-	free(bo);
+	libaccel_bo_discard(bo);
 	return ret;
 }
 

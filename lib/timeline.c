@@ -9,27 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
 
 #include "internal.h"
-
-#define NSEC_PER_SEC	1000000000LL
-
-/* As in fence.c: an absolute CLOCK_MONOTONIC deadline, INT64_MAX forever. */
-static int64_t deadline_ns(int64_t timeout_ns)
-{
-	struct timespec now;
-	int64_t now_ns;
-
-	if (timeout_ns < 0)
-		return INT64_MAX;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	now_ns = (int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec;
-	return timeout_ns > INT64_MAX - now_ns ? INT64_MAX : now_ns + timeout_ns;
-}
 
 /* A point fits @fence: > 0 for a timeline fence, 0 for a binary one. */
 static bool point_fits(const struct accel_fence *fence, uint64_t point)
@@ -77,7 +61,7 @@ int accel_fence_wait_many(const struct accel_sync *syncs, unsigned int n,
 	 * they hold).  It returns -errno: -ETIME when the deadline passes.
 	 */
 	ret = drmSyncobjTimelineWait(syncs[0].fence->dev->fd, handles, points, n,
-				     deadline_ns(timeout_ns), flags, &index);
+				     libaccel_deadline_ns(timeout_ns), flags, &index);
 	if (ret > 0)
 		ret = 0;
 	if (!ret && first)
