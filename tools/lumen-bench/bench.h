@@ -15,6 +15,7 @@
 #define BENCH_COPY_SIZE		(4u << 20)	/* bytes per COPY command */
 #define BENCH_NVME_BLOCK	4096u		/* bytes per NVMe read */
 #define BENCH_JOB_TIMEOUT_NS	(10ll * 1000 * 1000 * 1000)
+#define BENCH_DEPTH		64u		/* jobs or reads in flight */
 
 struct bench_config {
 	int device;			/* accel index; -1: the first one */
@@ -22,6 +23,7 @@ struct bench_config {
 	size_t iterations;		/* timed NOP jobs and NVMe reads */
 	size_t warmup;			/* untimed runs before them */
 	size_t copy_iterations;		/* timed copies (4 MiB each way) */
+	size_t depth_ops;		/* jobs and reads at depth; 0: none */
 	const char *nvme_path;
 	bool json;
 	bool memory;			/* --memory: only the memory figures */
@@ -45,6 +47,15 @@ struct bench_result {
 	char reason[160];	/* why it was skipped or failed */
 	struct bench_stats stats;
 	uint64_t bytes;		/* bytes moved per iteration; 0 for latencies */
+};
+
+/* A rate: operations over seconds, and the interrupts they took. */
+struct bench_rate {
+	struct bench_result result;	/* state and reason; stats unused */
+	uint64_t ops;
+	double seconds;
+	uint64_t interrupts;
+	bool interrupts_known;		/* false: /proc/interrupts unreadable */
 };
 
 /* What a measurement repeats; every function returns 0 or -errno. */
@@ -71,15 +82,26 @@ struct bench_measure {
 	int64_t *ns;		/* samples, while running */
 };
 
+/* How bench_run() alternates measurements. */
+struct bench_blocks {
+	size_t size;		/* timed iterations of one before the other's */
+	size_t settle;		/* untimed iterations opening each block */
+};
+
 /*
  * Runs @count measurements side by side: @warmup untimed iterations each,
- * then @iterations timed ones, interleaved so that each iteration of one is
- * followed by an iteration of the other(s) -- whatever disturbs the
- * machine meanwhile disturbs them alike.  Each iteration is timed with
- * CLOCK_MONOTONIC.  A measurement that fails stops; the others go on.
+ * then @iterations timed ones in alternating blocks -- whatever disturbs
+ * the machine for more than a block disturbs them alike, and what one
+ * leaves behind is absorbed by the other's settling runs.  Each iteration
+ * is timed with CLOCK_MONOTONIC.  A measurement that fails stops; the
+ * others go on.
  */
 void bench_run(struct bench_measure *const *m, size_t count, size_t warmup,
-	       size_t iterations);
+	       size_t iterations, const struct bench_blocks *blocks);
+
+/* Round trips: blocks of 32, 4 settling runs; copies: 8 and 1. */
+#define BENCH_LATENCY_BLOCKS	(&(const struct bench_blocks){ .size = 32, .settle = 4 })
+#define BENCH_BANDWIDTH_BLOCKS	(&(const struct bench_blocks){ .size = 8, .settle = 1 })
 void bench_destroy(struct bench_measure *m);
 
 /* Sorts @ns and computes @stats (nearest-rank percentiles). */
@@ -104,11 +126,20 @@ void bench_copy_init(struct bench_measure *m, struct accel_dev *dev,
 void bench_nvme_init(struct bench_measure *m, const struct bench_config *cfg);
 void bench_memcpy_init(struct bench_measure *m, const struct bench_config *cfg);
 
+/*
+ * Throughput at depth (throughput.c): NOP jobs BENCH_DEPTH deep over every
+ * queue, and 4 KiB NVMe reads BENCH_DEPTH deep, in alternating batches.
+ */
+void bench_depth(struct accel_dev *dev, const struct accel_info *info,
+		 const struct bench_config *cfg, struct bench_rate *jobs,
+		 struct bench_rate *reads);
+
 /* The whole report (report.c). */
 struct bench_report {
 	const struct bench_config *cfg;
 	const char *device_path;
 	struct bench_result nop, nvme, copy, memcpy;
+	struct bench_rate depth_jobs, depth_reads;
 };
 
 void bench_print_text(const struct bench_report *report);

@@ -27,6 +27,8 @@ static void usage(FILE *out)
 		"  -n, --iterations N       timed NOP jobs and NVMe reads (default 1000)\n"
 		"  -w, --warmup N           untimed runs before them (default N/10, at least 10)\n"
 		"  -c, --copy-iterations N  timed 4 MiB copies (default 100)\n"
+		"  -t, --depth-ops N        NOP jobs and NVMe reads at depth 64 (default\n"
+		"                           4000 each; 0: no throughput figures)\n"
 		"  -d, --device I           /dev/accel/accelI (default: the first lumen device)\n"
 		"  -q, --queue Q            hardware queue to submit to (default 0)\n"
 		"      --nvme PATH          the NVMe peer (default /dev/nvme0n1)\n"
@@ -54,6 +56,7 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "copy-iterations", required_argument, NULL, 'c' },
+		{ "depth-ops", required_argument, NULL, 't' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "nvme", required_argument, NULL, 'N' },
@@ -66,7 +69,7 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
 	long warmup = -1, value;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "n:w:c:d:q:jmh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:w:c:t:d:q:jmh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			if (!parse_number(optarg, 1, MAX_ITERATIONS, &value))
@@ -81,6 +84,11 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
 			if (!parse_number(optarg, 1, MAX_ITERATIONS, &value))
 				goto bad;
 			cfg->copy_iterations = (size_t)value;
+			break;
+		case 't':
+			if (!parse_number(optarg, 0, MAX_ITERATIONS, &value))
+				goto bad;
+			cfg->depth_ops = (size_t)value;
 			break;
 		case 'd':
 			if (!parse_number(optarg, 0, INT_MAX, &value))
@@ -156,6 +164,7 @@ int main(int argc, char **argv)
 		.device = -1,
 		.iterations = 1000,
 		.copy_iterations = 100,
+		.depth_ops = 4000,
 		.nvme_path = "/dev/nvme0n1",
 		.memory_iterations = 100,
 	};
@@ -199,15 +208,19 @@ int main(int argc, char **argv)
 	 */
 	bench_nop_init(&nop, dev, &cfg);
 	bench_nvme_init(&nvme, &cfg);
-	bench_run(latency, 2, cfg.warmup, cfg.iterations);
+	bench_run(latency, 2, cfg.warmup, cfg.iterations, BENCH_LATENCY_BLOCKS);
 	bench_destroy(&nvme);
 	bench_destroy(&nop);
 
 	bench_copy_init(&copy, dev, &cfg);
 	bench_memcpy_init(&mcpy, &cfg);
-	bench_run(bandwidth, 2, cfg.warmup ? 2 : 0, cfg.copy_iterations);
+	bench_run(bandwidth, 2, cfg.warmup ? 2 : 0, cfg.copy_iterations,
+		  BENCH_BANDWIDTH_BLOCKS);
 	bench_destroy(&mcpy);
 	bench_destroy(&copy);
+
+	if (cfg.depth_ops)
+		bench_depth(dev, &info, &cfg, &report.depth_jobs, &report.depth_reads);
 	accel_close(dev);
 
 	if (cfg.json)
@@ -216,5 +229,7 @@ int main(int argc, char **argv)
 		bench_print_text(&report);
 
 	return report.nop.state == BENCH_FAILED || report.nvme.state == BENCH_FAILED ||
-	       report.copy.state == BENCH_FAILED || report.memcpy.state == BENCH_FAILED;
+	       report.copy.state == BENCH_FAILED || report.memcpy.state == BENCH_FAILED ||
+	       report.depth_jobs.result.state == BENCH_FAILED ||
+	       report.depth_reads.result.state == BENCH_FAILED;
 }

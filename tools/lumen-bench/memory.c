@@ -4,10 +4,14 @@
  * -- create, map with the first touch, free -- at three sizes in system
  * and device memory, and whether a context holding many BOs makes every
  * job slower (a NOP round trip with 10 and with 10,000 live BOs, measured
- * side by side in two files), and what an explicit VA binding costs per
- * MiB (VM_BIND of a BIND_BO_SIZE BO, undone untimed).
+ * side by side in two files), what an explicit VA binding costs per
+ * MiB (VM_BIND of a BIND_BO_SIZE BO, undone untimed), and how many bytes
+ * of page tables mapping 1 GiB costs (the file's drm-lumen-pt-bytes in
+ * fdinfo before and after binding one BO 1 GiB / BIND_BO_SIZE times at
+ * consecutive VAs: a real 1 GiB of VA, no scaling).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,10 @@
 #define BIND_BO_SIZE	(64 * MIB)
 /* Far above the VAs the driver hands out: its own grow from va_start. */
 #define BIND_VA_OFFSET	(1ull << 36)
+#define GIB		(1024ull * MIB)
+/* A 512 GiB slot of the level-2 tables that no BO's own VA reaches. */
+#define PT_VA_OFFSET	(1ull << 40)
+#define PT_KEY		"drm-lumen-pt-bytes"
 
 /* One BO life cycle: its three parts, timed separately, and the sum. */
 enum { PART_CREATE, PART_MAP, PART_FREE, PART_TOTAL, NUM_PARTS };
@@ -165,6 +173,9 @@ struct memory_report {
 	size_t ncycles;
 	struct bench_result few, many;
 	struct bench_result bind;	/* per MiB */
+	/* Page-table bytes for the first and the second GiB mapped, or error. */
+	uint64_t pt_first, pt_second;
+	int pt_err;
 };
 
 static void run_cycles(struct memory_report *rep, struct accel_dev *dev,
@@ -227,7 +238,7 @@ static void run_live_bos(struct memory_report *rep)
 	} else {
 		bench_nop_init(&few, dev_few, cfg);
 		bench_nop_init(&many, dev_many, cfg);
-		bench_run(both, 2, cfg->warmup, cfg->iterations);
+		bench_run(both, 2, cfg->warmup, cfg->iterations, BENCH_LATENCY_BLOCKS);
 		bench_destroy(&many);
 		bench_destroy(&few);
 	}
@@ -283,6 +294,70 @@ static void run_bind(struct memory_report *rep)
 	free(ns);
 }
 
+/* The file's drm-lumen-pt-bytes from /proc/self/fdinfo: 0 or -errno. */
+static int read_pt_bytes(struct accel_dev *dev, uint64_t *val)
+{
+	char path[64], line[256];
+	size_t len = strlen(PT_KEY);
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", accel_fd(dev));
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, PT_KEY, len) && line[len] == ':') {
+			*val = strtoull(line + len + 1, NULL, 10);
+			err = 0;
+			break;
+		}
+	fclose(f);
+	return err;
+}
+
+/* Binds all of @bo at [@va, @va + 1 GiB); *@bytes: page tables it added. */
+static int map_gib(struct accel_dev *dev, struct accel_bo *bo, uint64_t va, uint64_t *bytes)
+{
+	uint64_t before, after;
+	int err = read_pt_bytes(dev, &before);
+
+	for (uint64_t off = 0; !err && off < GIB; off += BIND_BO_SIZE)
+		err = accel_vm_bind(dev, bo, 0, BIND_BO_SIZE, va + off, 0);
+	if (!err)
+		err = read_pt_bytes(dev, &after);
+	if (!err)
+		*bytes = after - before;
+	return err;
+}
+
+/*
+ * Page-table overhead, in a file of its own: 1 GiB at the start of an
+ * unused 512 GiB slot (a level-2 table is new too), then the next GiB.
+ */
+static void run_pt(struct memory_report *rep)
+{
+	struct accel_dev *dev = NULL;
+	struct accel_bo *bo = NULL;
+	struct accel_info info;
+	int err;
+
+	err = accel_open_path(rep->path, &dev);
+	if (!err)
+		err = accel_query(dev, &info);
+	if (!err)
+		err = accel_bo_create(dev, BIND_BO_SIZE, 0, &bo);
+	if (!err && info.va_end < info.va_start + PT_VA_OFFSET + 2 * GIB)
+		err = -ENOSPC;
+	if (!err)
+		err = map_gib(dev, bo, info.va_start + PT_VA_OFFSET, &rep->pt_first);
+	if (!err)
+		err = map_gib(dev, bo, info.va_start + PT_VA_OFFSET + GIB, &rep->pt_second);
+	rep->pt_err = err;
+	accel_bo_free(bo);	/* the bindings go with the file */
+	accel_close(dev);
+}
+
 /* ---- Output ---------------------------------------------------------------- */
 
 static const char *placement(const struct bo_cycle *c)
@@ -318,6 +393,15 @@ static void print_text(const struct memory_report *rep)
 	bench_print_row("VM_BIND 64 MiB sys, per MiB", &rep->bind);
 	printf("\n");
 	bench_print_ratio("ratio NOP 10000 / 10 BOs", &rep->many, &rep->few, true);
+	if (rep->pt_err) {
+		printf("page-table bytes per GiB mapped: FAILED (%s)\n",
+		       accel_strerror(rep->pt_err));
+		return;
+	}
+	printf("page-table bytes per GiB mapped: %" PRIu64 " (%" PRIu64
+	       " tables of 4 KiB) for the first GiB of a 512 GiB slot, %" PRIu64
+	       " (%" PRIu64 " tables) for the next GiB\n", rep->pt_first,
+	       rep->pt_first / 4096, rep->pt_second, rep->pt_second / 4096);
 }
 
 static void print_json(const struct memory_report *rep)
@@ -344,6 +428,11 @@ static void print_json(const struct memory_report *rep)
 	bench_print_result_json("nop_10_bos", &rep->few, false);
 	bench_print_result_json("nop_10000_bos", &rep->many, false);
 	bench_print_result_json("vm_bind_system_per_mib", &rep->bind, false);
+	if (rep->pt_err)
+		printf("  \"pt_bytes_first_gib\": null,\n  \"pt_bytes_next_gib\": null,\n");
+	else
+		printf("  \"pt_bytes_first_gib\": %" PRIu64 ",\n  \"pt_bytes_next_gib\": %"
+		       PRIu64 ",\n", rep->pt_first, rep->pt_second);
 	printf("  \"ratios\": {\n");
 	printf("    \"nop_10000_10_bos_p50\": ");
 	if (both)
@@ -365,7 +454,7 @@ static bool any_failed(const struct memory_report *rep)
 			if (rep->cycles[i].part[k].state == BENCH_FAILED)
 				return true;
 	return rep->few.state == BENCH_FAILED || rep->many.state == BENCH_FAILED ||
-	       rep->bind.state == BENCH_FAILED;
+	       rep->bind.state == BENCH_FAILED || rep->pt_err;
 }
 
 int bench_memory(struct accel_dev *dev, const struct accel_info *info,
@@ -384,6 +473,7 @@ int bench_memory(struct accel_dev *dev, const struct accel_info *info,
 	run_cycles(rep, dev, info);
 	run_live_bos(rep);
 	run_bind(rep);
+	run_pt(rep);
 	if (cfg->json)
 		print_json(rep);
 	else

@@ -23,7 +23,53 @@ static double bandwidth_mib_s(const struct bench_result *r)
 	return (double)r->bytes / MIB / (r->stats.p50_us / 1e6);
 }
 
+static bool rate_ok(const struct bench_rate *r)
+{
+	return r->result.state == BENCH_OK && r->ops && r->seconds > 0;
+}
+
+static double rate_per_s(const struct bench_rate *r)
+{
+	return (double)r->ops / r->seconds;
+}
+
 /* ---- Text ---------------------------------------------------------------- */
+
+static void print_rate_row(const char *name, const struct bench_rate *r)
+{
+	switch (r->result.state) {
+	case BENCH_OK:
+		printf("%-30s %11.1f ", name, rate_ok(r) ? rate_per_s(r) : 0.0);
+		if (r->interrupts_known)
+			printf("%15.3f", (double)r->interrupts / (double)r->ops);
+		else
+			printf("%15s", "unknown");
+		printf(" %9llu\n", (unsigned long long)r->ops);
+		break;
+	case BENCH_SKIPPED:
+		printf("%-30s skipped: %s\n", name, r->result.reason);
+		break;
+	case BENCH_FAILED:
+		printf("%-30s FAILED: %s\n", name, r->result.reason);
+		break;
+	}
+}
+
+static void print_depth_text(const struct bench_report *rep)
+{
+	if (!rep->cfg->depth_ops)
+		return;
+	printf("\n%-30s %11s %15s %9s\n", "at depth 64", "per second",
+	       "interrupts/op", "ops");
+	print_rate_row("NOP jobs over all queues", &rep->depth_jobs);
+	print_rate_row("NVMe 4 KiB reads (Linux AIO)", &rep->depth_reads);
+	printf("%-30s ", "ratio NOP jobs / NVMe reads");
+	if (rate_ok(&rep->depth_jobs) && rate_ok(&rep->depth_reads))
+		printf("%.2f (throughput)\n",
+		       rate_per_s(&rep->depth_jobs) / rate_per_s(&rep->depth_reads));
+	else
+		printf("n/a (a side was not measured)\n");
+}
 
 void bench_print_row(const char *name, const struct bench_result *r)
 {
@@ -80,6 +126,7 @@ void bench_print_text(const struct bench_report *rep)
 		       bandwidth_mib_s(&rep->memcpy));
 	bench_print_ratio("ratio NOP / NVMe (latency)", &rep->nop, &rep->nvme, true);
 	bench_print_ratio("ratio COPY / memcpy", &rep->copy, &rep->memcpy, false);
+	print_depth_text(rep);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -126,6 +173,26 @@ void bench_print_result_json(const char *name, const struct bench_result *r,
 	printf("}%s\n", last ? "" : ",");
 }
 
+static void print_rate_json(const char *name, const struct bench_rate *r,
+			    bool last)
+{
+	printf("  \"%s\": {", name);
+	if (r->result.state == BENCH_OK) {
+		printf("\"ops\": %llu, \"seconds\": %.6f, \"per_second\": %.1f, "
+		       "\"interrupts_per_op\": ", (unsigned long long)r->ops,
+		       r->seconds, rate_ok(r) ? rate_per_s(r) : 0.0);
+		if (r->interrupts_known)
+			printf("%.4f", (double)r->interrupts / (double)r->ops);
+		else
+			printf("null");
+	} else {
+		printf("\"%s\": true, \"reason\": ",
+		       r->result.state == BENCH_SKIPPED ? "skipped" : "failed");
+		bench_print_json_string(r->result.reason);
+	}
+	printf("}%s\n", last ? "" : ",");
+}
+
 static void print_ratio_json(const char *name, bool ok_both, double value,
 			     bool last)
 {
@@ -142,6 +209,7 @@ void bench_print_json(const struct bench_report *rep)
 	const struct bench_config *cfg = rep->cfg;
 	bool lat = bench_result_ok(&rep->nop) && bench_result_ok(&rep->nvme);
 	bool bw = bench_result_ok(&rep->copy) && bench_result_ok(&rep->memcpy);
+	bool depth = rate_ok(&rep->depth_jobs) && rate_ok(&rep->depth_reads);
 
 	printf("{\n  \"device\": ");
 	bench_print_json_string(rep->device_path);
@@ -155,6 +223,10 @@ void bench_print_json(const struct bench_report *rep)
 	bench_print_result_json("nvme", &rep->nvme, false);
 	bench_print_result_json("copy", &rep->copy, false);
 	bench_print_result_json("memcpy", &rep->memcpy, false);
+	if (cfg->depth_ops) {
+		print_rate_json("depth_jobs", &rep->depth_jobs, false);
+		print_rate_json("depth_reads", &rep->depth_reads, false);
+	}
 	printf("  \"ratios\": {\n");
 	print_ratio_json("nop_nvme_p50", lat,
 			 lat ? rep->nop.stats.p50_us / rep->nvme.stats.p50_us : 0, false);
@@ -162,6 +234,9 @@ void bench_print_json(const struct bench_report *rep)
 			 lat ? rep->nop.stats.p99_us / rep->nvme.stats.p99_us : 0, false);
 	print_ratio_json("copy_memcpy_bandwidth", bw,
 			 bw ? bandwidth_mib_s(&rep->copy) / bandwidth_mib_s(&rep->memcpy) : 0,
+			 false);
+	print_ratio_json("depth_jobs_reads", depth,
+			 depth ? rate_per_s(&rep->depth_jobs) / rate_per_s(&rep->depth_reads) : 0,
 			 true);
 	printf("  }\n}\n");
 }

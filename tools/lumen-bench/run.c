@@ -76,7 +76,7 @@ static void run_once(struct bench_measure *m, const char *what, size_t i,
 }
 
 void bench_run(struct bench_measure *const *m, size_t count, size_t warmup,
-	       size_t iterations)
+	       size_t iterations, const struct bench_blocks *blocks)
 {
 	int64_t unused;
 	int err;
@@ -94,14 +94,25 @@ void bench_run(struct bench_measure *const *m, size_t count, size_t warmup,
 			if (running(m[k]))
 				run_once(m[k], "warm-up run", i, &unused);
 
-	/* Every other round in reverse order, so no one always goes first. */
-	for (size_t i = 0; i < iterations; i++) {
-		for (size_t j = 0; j < count; j++) {
-			size_t k = i % 2 ? count - 1 - j : j;
+	/*
+	 * Blocks, every other round in reverse order, so no one always goes
+	 * first.  Each block starts with untimed settling runs: work that
+	 * the other measurement left behind (a kernel worker freeing a job,
+	 * RCU callbacks) lands in them and not in this one's timed runs.
+	 */
+	for (size_t done = 0, round = 0; done < iterations; round++) {
+		size_t block = iterations - done < blocks->size ?
+			       iterations - done : blocks->size;
 
-			if (running(m[k]))
-				run_once(m[k], "run", i, &m[k]->ns[i]);
+		for (size_t j = 0; j < count; j++) {
+			size_t k = round % 2 ? count - 1 - j : j;
+
+			for (size_t i = 0; i < blocks->settle && running(m[k]); i++)
+				run_once(m[k], "settling run", done + i, &unused);
+			for (size_t i = 0; i < block && running(m[k]); i++)
+				run_once(m[k], "run", done + i, &m[k]->ns[done + i]);
 		}
+		done += block;
 	}
 
 	for (size_t k = 0; k < count; k++) {
