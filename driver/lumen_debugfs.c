@@ -17,6 +17,11 @@
  *
  * Anything else is -EINVAL.
  *
+ * objects (read only): what the driver holds (open files, guilty ones,
+ * bound hardware contexts, jobs and VMs, pending hardware fences, BO
+ * bytes), for leak checks; resets (read only): resets by recovery of the
+ * device, per engine and per queue (lumen_sched.c).
+ *
  * queues, contexts (read only) are the driver's view, for people: each
  * queue's engine, ring head/tail, seqnos, resets and pending hardware
  * fences; each open file's client id, pid, hardware context, reserved VA,
@@ -37,13 +42,8 @@
 
 #include "lumen_drv.h"
 
-struct lumen_reg_name {
-	u32 offset;
-	const char *name;
-	bool is64;
-};
-
-static const struct lumen_reg_name lumen_global_regs[] = {
+/* Also printed in device coredumps (lumen_coredump.c). */
+const struct lumen_reg_name lumen_global_regs[] = {
 	{ LUMEN_REG_ID, "ID" },
 	{ LUMEN_REG_VERSION, "VERSION" },
 	{ LUMEN_REG_CAPS, "CAPS" },
@@ -65,7 +65,9 @@ static const struct lumen_reg_name lumen_global_regs[] = {
 	{ LUMEN_REG_FAULT_VA, "FAULT_VA", true },
 };
 
-static const struct lumen_reg_name lumen_queue_regs[] = {
+const u32 lumen_num_global_regs = ARRAY_SIZE(lumen_global_regs);
+
+const struct lumen_reg_name lumen_queue_regs[] = {
 	{ LUMEN_Q_RING_BASE, "RING_BASE", true },
 	{ LUMEN_Q_RING_SIZE, "RING_SIZE" },
 	{ LUMEN_Q_CONTROL, "CONTROL" },
@@ -80,6 +82,8 @@ static const struct lumen_reg_name lumen_queue_regs[] = {
 	{ LUMEN_Q_FAULT_INFO, "FAULT_INFO" },
 	{ LUMEN_Q_CONTEXT, "CONTEXT" },
 };
+
+const u32 lumen_num_queue_regs = ARRAY_SIZE(lumen_queue_regs);
 
 static void lumen_debugfs_print_reg(struct seq_file *m, struct lumen_device *ldev,
 				    u32 base, const struct lumen_reg_name *reg)
@@ -98,9 +102,16 @@ static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
 	struct lumen_device *ldev = to_lumen_device(entry->dev);
 	u32 i, q;
 	int idx;
+	int ret;
 
 	if (!drm_dev_enter(&ldev->drm, &idx))
 		return -ENODEV;
+	/* The registers of a suspended device read as all-ones: wake it. */
+	ret = lumen_pm_get(ldev);
+	if (ret) {
+		drm_dev_exit(idx);
+		return ret;
+	}
 
 	seq_puts(m, "global:\n");
 	for (i = 0; i < ARRAY_SIZE(lumen_global_regs); i++)
@@ -118,6 +129,7 @@ static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
 						&lumen_queue_regs[i]);
 	}
 
+	lumen_pm_put(ldev);
 	drm_dev_exit(idx);
 	return 0;
 }
@@ -153,9 +165,15 @@ static int lumen_debugfs_queues_show(struct seq_file *m, void *data)
 	char engine[16];
 	u32 q;
 	int idx;
+	int ret;
 
 	if (!drm_dev_enter(&ldev->drm, &idx))
 		return -ENODEV;
+	ret = lumen_pm_get(ldev);
+	if (ret) {
+		drm_dev_exit(idx);
+		return ret;
+	}
 
 	for (q = 0; q < ldev->num_queues; q++) {
 		struct lumen_queue *queue = &ldev->queues[q];
@@ -178,9 +196,11 @@ static int lumen_debugfs_queues_show(struct seq_file *m, void *data)
 			   le64_to_cpu(READ_ONCE(*queue->fence_slot)));
 		seq_printf(m, "  generation %llu, resets %llu\n", gen,
 			   (u64)atomic64_read(&queue->resets));
+		seq_printf(m, "  user queues %d\n", atomic_read(&queue->user_queues));
 		lumen_debugfs_queue_fences(m, queue);
 	}
 
+	lumen_pm_put(ldev);
 	drm_dev_exit(idx);
 	return 0;
 }
@@ -236,6 +256,78 @@ static int lumen_debugfs_contexts_show(struct seq_file *m, void *data)
 			seq_putc(m, '\n');
 	}
 	mutex_unlock(&drm->filelist_mutex);
+	return 0;
+}
+
+/*
+ * What the driver holds, for leak checks (a test compares the counts before
+ * and after): each value is exact when nothing runs.
+ */
+static int lumen_debugfs_objects_show(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct lumen_device *ldev = to_lumen_device(entry->dev);
+	struct drm_device *drm = entry->dev;
+	u32 files = 0, guilty = 0, bound = 0, fences = 0, q;
+	struct lumen_fence *fence;
+	struct drm_file *file;
+	struct lumen_vm *vm;
+	unsigned long flags;
+	u64 devmem_used;
+
+	mutex_lock(&drm->filelist_mutex);
+	list_for_each_entry(file, &drm->filelist, lhead) {
+		struct lumen_file *lfile = file->driver_priv;
+
+		files++;
+		if (lfile && atomic_read(&lfile->vm->guilty))
+			guilty++;
+	}
+	mutex_unlock(&drm->filelist_mutex);
+
+	mutex_lock(&ldev->ctx_lock);
+	list_for_each_entry(vm, &ldev->ctx_lru, ctx_link)
+		bound++;
+	mutex_unlock(&ldev->ctx_lock);
+
+	for (q = 0; q < ldev->num_queues; q++) {
+		struct lumen_queue *queue = &ldev->queues[q];
+
+		spin_lock_irqsave(&queue->fence_lock, flags);
+		list_for_each_entry(fence, &queue->fences, link)
+			fences++;
+		spin_unlock_irqrestore(&queue->fence_lock, flags);
+	}
+
+	mutex_lock(&ldev->devmem_lock);
+	devmem_used = ldev->devmem_mm.size - ldev->devmem_mm.avail;
+	mutex_unlock(&ldev->devmem_lock);
+
+	seq_printf(m, "files %u\n", files);
+	seq_printf(m, "guilty_files %u\n", guilty);
+	seq_printf(m, "bound_contexts %u\n", bound);
+	seq_printf(m, "jobs_and_vms %d\n", atomic_read(&ldev->job_count));
+	seq_printf(m, "pending_fences %u\n", fences);
+	seq_printf(m, "system_bo_bytes %llu\n", (u64)atomic64_read(&ldev->system_bo_bytes));
+	seq_printf(m, "devmem_used_bytes %llu\n", devmem_used);
+	return 0;
+}
+
+/* Resets by recovery: of the device, of each engine's queues, of each queue. */
+static int lumen_debugfs_resets_show(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct lumen_device *ldev = to_lumen_device(entry->dev);
+	char engine[16];
+	u32 i;
+
+	seq_printf(m, "device %llu\n", (u64)atomic64_read(&ldev->device_resets));
+	for (i = 0; i < ldev->num_engines; i++) {
+		lumen_engine_name(ldev, i, engine, sizeof(engine));
+		seq_printf(m, "%s %llu\n", engine, (u64)atomic64_read(&ldev->engine_resets[i]));
+	}
+	for (i = 0; i < ldev->num_queues; i++)
+		seq_printf(m, "queue%u %llu\n", i, (u64)atomic64_read(&ldev->queues[i].resets));
 	return 0;
 }
 
@@ -306,6 +398,8 @@ static ssize_t lumen_fi_write(struct file *file, const char __user *ubuf, size_t
 
 	if (!drm_dev_enter(&ldev->drm, &idx))
 		return -ENODEV;
+	/* A suspend would clear the injected fault: stay resumed (lumen_pm.c). */
+	lumen_pm_forbid(ldev);
 	lumen_write(ldev, reg, val);
 	drm_dev_exit(idx);
 	return len;
@@ -329,6 +423,8 @@ void lumen_debugfs_init(struct lumen_device *ldev)
 	drm_debugfs_add_file(&ldev->drm, "regs", lumen_debugfs_regs_show, NULL);
 	drm_debugfs_add_file(&ldev->drm, "queues", lumen_debugfs_queues_show, NULL);
 	drm_debugfs_add_file(&ldev->drm, "contexts", lumen_debugfs_contexts_show, NULL);
+	drm_debugfs_add_file(&ldev->drm, "objects", lumen_debugfs_objects_show, NULL);
+	drm_debugfs_add_file(&ldev->drm, "resets", lumen_debugfs_resets_show, NULL);
 	if (ldev->caps & LUMEN_CAP_FAULT_INJECTION)
 		debugfs_create_file("fault_inject", 0200, ldev->drm.debugfs_root, ldev,
 				    &lumen_fi_fops);

@@ -68,6 +68,7 @@ static void lumen_postclose(struct drm_device *drm, struct drm_file *file)
 {
 	struct lumen_file *lfile = file->driver_priv;
 
+	lumen_file_queues_fini(lfile);
 	lumen_file_entities_fini(lfile);
 	lumen_vm_put(lfile->vm);
 	mutex_destroy(&lfile->lock);
@@ -82,6 +83,8 @@ static const struct drm_ioctl_desc lumen_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LUMEN_BO_INFO, lumen_ioctl_bo_info, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_VM_BIND, lumen_ioctl_vm_bind, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_VM_UNBIND, lumen_ioctl_vm_unbind, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_QUEUE_CREATE, lumen_ioctl_queue_create, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_QUEUE_DESTROY, lumen_ioctl_queue_destroy, 0),
 };
 
 /* DEFINE_DRM_ACCEL_FOPS() plus fdinfo (lumen_fdinfo.c). */
@@ -109,6 +112,24 @@ static const struct drm_driver lumen_drm_driver = {
 	.minor = 0,
 };
 
+static void lumen_dummy_page_fini(struct drm_device *drm, void *page)
+{
+	__free_page(page);
+}
+
+/*
+ * What a device-memory BO mapping shows once the device is unplugged
+ * (lumen_gem.c): one zeroed page, shared by every such mapping, which
+ * stays as long as the DRM device (mappings hold their file open).
+ */
+static int lumen_dummy_page_init(struct lumen_device *ldev)
+{
+	ldev->dummy_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!ldev->dummy_page)
+		return -ENOMEM;
+	return drmm_add_action_or_reset(&ldev->drm, lumen_dummy_page_fini, ldev->dummy_page);
+}
+
 static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct lumen_device *ldev;
@@ -119,6 +140,12 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(ldev);
 	ldev->pdev = pdev;
 	pci_set_drvdata(pdev, ldev);
+	ret = lumen_pm_early_init(ldev);
+	if (ret)
+		return ret;
+	ret = lumen_dummy_page_init(ldev);
+	if (ret)
+		return ret;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -167,6 +194,8 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drm_dev_register(&ldev->drm, 0);
 	if (ret)
 		goto err_disable;
+	/* Nothing fails after this: the device may suspend from now on. */
+	lumen_pm_init(ldev);
 	return 0;
 
 err_disable:
@@ -179,9 +208,16 @@ static void lumen_remove(struct pci_dev *pdev)
 	struct lumen_device *ldev = pci_get_drvdata(pdev);
 	struct drm_device *drm = &ldev->drm;
 
-	/* No new ioctl, fault or run_job reaches the hardware after this. */
+	/*
+	 * No new ioctl, fault or run_job reaches the hardware after this.
+	 * The PCI core resumed the device for us.
+	 */
 	drm_dev_unplug(drm);
-	/* BAR2 mappings fault again, and now get SIGBUS. */
+	lumen_pm_fini(ldev);
+	/*
+	 * Every mapping faults again: system-memory BOs get their own pages
+	 * back, device-memory BOs (BAR2 is gone) the dummy page.
+	 */
 	unmap_mapping_range(drm->anon_inode->i_mapping, 0, 0, 1);
 
 	lumen_hw_disable(ldev);
@@ -209,6 +245,7 @@ static struct pci_driver lumen_pci_driver = {
 	.probe = lumen_probe,
 	.remove = lumen_remove,
 	.shutdown = lumen_shutdown,
+	.driver.pm = pm_ptr(&lumen_pm_ops),
 };
 module_pci_driver(lumen_pci_driver);
 

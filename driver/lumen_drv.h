@@ -152,8 +152,22 @@ struct lumen_queue {
 	 * (lumen_fdinfo.c)
 	 */
 	ktime_t last_done;
-	/** @resets: resets of this queue by recovery, for sysfs */
+	/**
+	 * @resets: resets of this queue by recovery, device resets
+	 * included, for sysfs
+	 */
 	atomic64_t resets;
+	/**
+	 * @hang_seqno: hardware fence seqno of the job the last timeout
+	 * check looked at; on &lumen_device.reset_wq only (lumen_sched.c)
+	 */
+	u64 hang_seqno;
+	/** @hang_sample: its engine's progress counters at that check */
+	u64 hang_sample;
+	/** @hang_checks: timeout checks that found that job making progress */
+	u32 hang_checks;
+	/** @user_queues: user queues of every file fed to this queue (lumen_queue.c) */
+	atomic_t user_queues;
 };
 
 /**
@@ -218,6 +232,13 @@ struct lumen_device {
 	 * @reset_wq like every other recovery
 	 */
 	struct work_struct reset_work;
+	/** @device_resets: global resets after fatal errors, for sysfs */
+	atomic64_t device_resets;
+	/**
+	 * @engine_resets: resets by recovery of a queue feeding each engine,
+	 * plus one per device reset; for sysfs (lumen_sched.c)
+	 */
+	atomic64_t engine_resets[LUMEN_MAX_ENGINES];
 
 	/**
 	 * @devmem_lock: protects @devmem_mm (the buddy allocator has no
@@ -254,12 +275,53 @@ struct lumen_device {
 	atomic_t job_count;
 	/** @system_bo_bytes: bytes of system-memory BOs created, for sysfs */
 	atomic64_t system_bo_bytes;
+	/** @pt_bytes: bytes of page tables of every VM, for sysfs */
+	atomic64_t pt_bytes;
+
+	/* Runtime power management (lumen_pm.c). */
+	/**
+	 * @pm_lock: protects @pm_refs and @pm_gone; taken inside
+	 * nothing of the driver's, from any context
+	 */
+	spinlock_t pm_lock;
+	/** @pm_refs: runtime-PM references held by live jobs and device BOs */
+	u32 pm_refs;
+	/** @pm_gone: removed; jobs' references were dropped already */
+	bool pm_gone;
+	/**
+	 * @pm_awake: the device is resumed and programmed; under @mmu_lock.
+	 * MMU writes are skipped while it is false (resume restores all).
+	 */
+	bool pm_awake;
+	/** @pm_perf_lock: protects @pm_perf_base; taken before @mmu_lock */
+	struct mutex pm_perf_lock;
+	/** @pm_perf_base: LUMEN_PERF_* counters saved by past suspends */
+	u64 pm_perf_base[LUMEN_MAX_ENGINES][4];
+	/** @pm_suspends: runtime suspends, for sysfs */
+	atomic64_t pm_suspends;
+	/** @pm_resumes: runtime resumes, for sysfs */
+	atomic64_t pm_resumes;
+	/** @dummy_page: device-memory BO mappings show it after unplug */
+	struct page *dummy_page;
 };
 
 static inline struct lumen_device *to_lumen_device(struct drm_device *drm)
 {
 	return container_of(drm, struct lumen_device, drm);
 }
+
+/* User queues one file may have; ids are 1 .. LUMEN_MAX_USER_QUEUES. */
+#define LUMEN_MAX_USER_QUEUES	64
+static_assert(LUMEN_MAX_USER_QUEUES <= U8_MAX);
+
+/*
+ * Jobs of one user queue submitted and not finished: a submit beyond
+ * fails with -EAGAIN, so one queue's backlog ahead of other tenants'
+ * jobs on the same hardware queue stays bounded (lumen_queue.c).
+ */
+#define LUMEN_USER_QUEUE_MAX_JOBS	64
+
+struct lumen_user_queue;
 
 /**
  * struct lumen_file - per open file state
@@ -275,6 +337,10 @@ struct lumen_file {
 	struct mutex lock;
 	/** @entities: scheduler entity per queue, created on first submit */
 	struct drm_sched_entity *entities[LUMEN_MAX_QUEUES];
+	/** @user_queues: user queue of id i + 1 at [i], or NULL; under @lock */
+	struct lumen_user_queue *user_queues[LUMEN_MAX_USER_QUEUES];
+	/** @hwq_users: this file's user queues per hardware queue; under @lock */
+	u8 hwq_users[LUMEN_MAX_QUEUES];
 	/** @vm: the file's device address space and MMU context */
 	struct lumen_vm *vm;
 };
@@ -315,6 +381,7 @@ static inline void lumen_queue_write(struct lumen_queue *q, u32 reg, u32 val)
 int lumen_hw_map(struct lumen_device *ldev);
 int lumen_hw_probe(struct lumen_device *ldev);
 int lumen_hw_reset(struct lumen_device *ldev);
+void lumen_hw_start_queues(struct lumen_device *ldev);
 int lumen_hw_enable(struct lumen_device *ldev);
 int lumen_hw_enable_device(struct lumen_device *ldev);
 void lumen_hw_disable(struct lumen_device *ldev);
@@ -345,6 +412,7 @@ void lumen_fence_init(struct lumen_queue *q, struct lumen_fence *fence, u64 seqn
 void lumen_fence_process(struct lumen_queue *q);
 void lumen_fence_fail_first(struct lumen_queue *q, int error);
 void lumen_fence_fail_all(struct lumen_queue *q, int error);
+void lumen_fence_cancel(struct lumen_queue *q, struct lumen_fence *fence, int error);
 
 /* ---- Scheduling (lumen_sched.c) -------------------------------------------- */
 
@@ -354,6 +422,50 @@ void lumen_device_fatal(struct lumen_device *ldev);
 void lumen_queue_error(struct lumen_queue *q);
 struct drm_sched_entity *lumen_file_entity(struct lumen_file *lfile, u32 queue);
 void lumen_file_entities_fini(struct lumen_file *lfile);
+int lumen_file_check_guilty(struct lumen_file *lfile);
+
+/* ---- Device coredumps (lumen_coredump.c) ------------------------------------ */
+
+struct lumen_job;
+void lumen_coredump(struct lumen_device *ldev, struct lumen_queue *q, struct lumen_job *job,
+		    const char *reason, int error);
+const char *lumen_error_name(u32 code);
+const char *lumen_fault_reason_name(u32 reason);
+
+/* ---- User queues (lumen_queue.c) ------------------------------------------- */
+
+/**
+ * struct lumen_user_queue - a user queue: one entity feeding one hardware queue
+ */
+struct lumen_user_queue {
+	/** @ref: the file's reference until the queue is destroyed, one per job */
+	struct kref ref;
+	/** @id: the id in its file, 1 .. LUMEN_MAX_USER_QUEUES */
+	u32 id;
+	/** @queue: the hardware queue the entity feeds */
+	struct lumen_queue *queue;
+	/** @entity: the queue's scheduler entity, with the queue's priority */
+	struct drm_sched_entity entity;
+	/**
+	 * @dead: destroyed, no job may be pushed any more; under the
+	 * owning &lumen_file.lock, which every push holds
+	 */
+	bool dead;
+	/**
+	 * @unfinished: jobs being submitted or pushed whose scheduler fence
+	 * has not signalled, at most LUMEN_USER_QUEUE_MAX_JOBS
+	 */
+	atomic_t unfinished;
+};
+
+struct lumen_job;
+struct lumen_user_queue *lumen_user_queue_get(struct lumen_file *lfile, u32 id);
+void lumen_user_queue_put(struct lumen_user_queue *uq);
+void lumen_user_queue_job_armed(struct lumen_job *job);
+void lumen_user_queue_job_unarmed(struct lumen_job *job);
+void lumen_file_queues_fini(struct lumen_file *lfile);
+int lumen_ioctl_queue_create(struct drm_device *drm, void *data, struct drm_file *file);
+int lumen_ioctl_queue_destroy(struct drm_device *drm, void *data, struct drm_file *file);
 
 /* ---- Buffer objects (lumen_gem.c) ------------------------------------------ */
 
@@ -417,7 +529,8 @@ int lumen_mmu_init(struct lumen_device *ldev);
 struct lumen_pt *lumen_pt_create(struct device *dev, unsigned int level);
 void lumen_pt_destroy(struct device *dev, struct lumen_pt *pt, unsigned int level);
 dma_addr_t lumen_pt_dma(const struct lumen_pt *root);
-int lumen_pt_prepare(struct device *dev, struct lumen_pt *root, u64 va, u64 size);
+int lumen_pt_prepare(struct device *dev, struct lumen_pt *root, u64 va, u64 size,
+		     u32 *made);
 void lumen_pt_set(struct lumen_pt *root, u64 va, u64 pte);
 u64 lumen_pte_encode(u64 addr, u64 flags);
 void lumen_mmu_set_root(struct lumen_device *ldev, u32 ctx, struct lumen_vm *vm);
@@ -462,6 +575,11 @@ struct lumen_vm {
 	struct lumen_pt *root;
 	/** @va_mm: allocator of [LUMEN_VA_START, LUMEN_VA_END) */
 	struct drm_mm va_mm;
+	/**
+	 * @pt_bytes: bytes of @root's tables, root included; written under
+	 * @lock, read locklessly for fdinfo
+	 */
+	u64 pt_bytes;
 
 	/**
 	 * @jobs_lock: protects @jobs, @zombies and @next_seq.  A spinlock:
@@ -479,6 +597,12 @@ struct lumen_vm {
 
 	/** @engine_busy_ns: time this VM's jobs ran per engine, for fdinfo */
 	atomic64_t engine_busy_ns[LUMEN_MAX_ENGINES];
+	/**
+	 * @guilty: a job of this VM faulted, hung or held a malformed
+	 * command: its jobs not yet run are cancelled and its file's submits
+	 * fail with -ECANCELED (lumen_sched.c)
+	 */
+	atomic_t guilty;
 };
 
 /**
@@ -572,6 +696,14 @@ struct lumen_job {
 	 * bound to @vm until the job is freed (lumen_ctx.c)
 	 */
 	u32 ctx;
+	/** @uq: the user queue the job was submitted to (referenced), or NULL */
+	struct lumen_user_queue *uq;
+	/** @uq_cb: on the scheduler's finished fence, ends @uq's count of the job */
+	struct dma_fence_cb uq_cb;
+	/** @uq_cb_armed: @uq_cb was added; else lumen_job_free() ends the count */
+	bool uq_cb_armed;
+	/** @pm_ref: holds a runtime-PM reference (lumen_pm.c) */
+	bool pm_ref;
 };
 
 static inline struct lumen_job *to_lumen_job(struct drm_sched_job *sched_job)
@@ -592,6 +724,22 @@ void lumen_job_account_fini(struct lumen_job *job);
 void lumen_show_fdinfo(struct drm_printer *p, struct drm_file *file);
 int lumen_sysfs_init(struct lumen_device *ldev);
 
+/* ---- Runtime power management (lumen_pm.c) ------------------------------------ */
+
+extern const struct dev_pm_ops lumen_pm_ops;
+int lumen_pm_early_init(struct lumen_device *ldev);
+void lumen_pm_init(struct lumen_device *ldev);
+void lumen_pm_fini(struct lumen_device *ldev);
+int lumen_pm_hold(struct lumen_device *ldev);
+void lumen_pm_release(struct lumen_device *ldev);
+int lumen_pm_job_get(struct lumen_job *job);
+void lumen_pm_job_put(struct lumen_job *job);
+int lumen_pm_get(struct lumen_device *ldev);
+void lumen_pm_put(struct lumen_device *ldev);
+void lumen_pm_forbid(struct lumen_device *ldev);
+u64 lumen_pm_perf_read(struct lumen_device *ldev, u32 engine, u32 reg);
+void lumen_pm_save_perf_locked(struct lumen_device *ldev);
+
 /* ---- Queries (lumen_query.c) ------------------------------------------------- */
 
 int lumen_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file);
@@ -599,6 +747,23 @@ int lumen_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file)
 /* ---- debugfs (lumen_debugfs.c) ----------------------------------------------- */
 
 void lumen_debugfs_init(struct lumen_device *ldev);
+
+/**
+ * struct lumen_reg_name - a register, for debugfs and coredumps
+ * @offset: its offset, in BAR0 or in a queue's block
+ * @name: its name without the LUMEN_REG_ or LUMEN_Q_ prefix
+ * @is64: a 64-bit register
+ */
+struct lumen_reg_name {
+	u32 offset;
+	const char *name;
+	bool is64;
+};
+
+extern const struct lumen_reg_name lumen_global_regs[];
+extern const u32 lumen_num_global_regs;
+extern const struct lumen_reg_name lumen_queue_regs[];
+extern const u32 lumen_num_queue_regs;
 
 /* ---- Pure logic the KUnit tests call (tests/kunit/) -------------------------- */
 

@@ -11,6 +11,9 @@
  * dma_resv) and printed with drm_print_memory_stats() as drm-*-system and
  * drm-*-devmem.
  *
+ * Page tables.  drm-lumen-pt-bytes is the bytes of the file's device page
+ * tables (Documentation/uapi.rst): not a BO, so in no drm-*-system key.
+ *
  * Engine time.  Each job's time on its engine goes into its VM, which
  * lives as long as the file and every job submitted through it, so a job
  * that completes after its file is closed still has somewhere to count.
@@ -142,6 +145,8 @@ void lumen_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 	u32 e;
 
 	lumen_show_memory(p, file);
+	/* The file's page tables: memory the driver spends on its mappings. */
+	drm_printf(p, "drm-lumen-pt-bytes:\t%llu\n", READ_ONCE(lfile->vm->pt_bytes));
 	for (e = 0; e < ldev->num_engines; e++) {
 		lumen_engine_name(ldev, e, name, sizeof(name));
 		drm_printf(p, "drm-engine-%s:\t%llu ns\n", name,

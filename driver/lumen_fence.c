@@ -133,3 +133,22 @@ void lumen_fence_fail_all(struct lumen_queue *q, int error)
 	spin_unlock_irqrestore(&q->fence_lock, flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(lumen_fence_fail_all);
+
+/**
+ * lumen_fence_cancel - fail one unsignalled fence whose job will not run
+ * @q: the queue, reset since the fence's job was written to its ring
+ * @fence: the fence
+ * @error: negative errno recorded in the fence
+ *
+ * Recovery cancels the jobs of a guilty context that were waiting in the
+ * ring behind its faulting job: the ring they were in is gone.
+ */
+void lumen_fence_cancel(struct lumen_queue *q, struct lumen_fence *fence, int error)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->fence_lock, flags);
+	if (!list_empty(&fence->link))
+		lumen_fence_signal_locked(q, fence, error);
+	spin_unlock_irqrestore(&q->fence_lock, flags);
+}

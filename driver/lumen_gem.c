@@ -5,7 +5,9 @@
  * System-memory BOs are shmem GEM objects; so are dma-bufs imported from
  * other devices (their pages come as the exporter's scatter list).  Their
  * pages are pinned and DMA-mapped when the BO is first mapped into a VM
- * (lumen_vm.c), and stay so until the BO is freed.
+ * (lumen_vm.c), which BO_CREATE does at once, and stay so until the BO is
+ * freed.  They are not populated lazily: the device cannot wait on a page
+ * fault, so every PTE must point at a real page before a job may run.
  *
  * Device-memory BOs are contiguous ranges of BAR2 handed out by a buddy
  * allocator.  The device's page tables point at them by offset
@@ -13,6 +15,10 @@
  *
  * Every kind of BO is mapped into the VM of each file holding a handle to
  * it: &drm_gem_object_funcs.open and .close do that (lumen_vm.c).
+ *
+ * System BOs are cached for the CPU by default, as DMA is coherent;
+ * DRM_LUMEN_BO_WC maps them write-combined (for buffers the CPU only
+ * streams into).  Device BOs are write-combined in any case.
  *
  * Every new BO reads as zeroes: shmem gives zeroed pages, and device
  * memory is cleared before the BO's handle exists.
@@ -112,7 +118,10 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm, size_t si
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 
-	/* x86 DMA is cache coherent: CPU mappings may be cached. */
+	/*
+	 * x86 DMA is cache coherent: CPU mappings may be cached, unless
+	 * BO_CREATE asks for write-combined (lumen_shmem_bo_create()).
+	 */
 	bo->base.map_wc = false;
 	bo->base.base.funcs = &lumen_shmem_funcs;
 	lumen_bo_maps_init(&bo->maps, 0);
@@ -136,6 +145,12 @@ static struct drm_gem_object *lumen_shmem_bo_create(struct lumen_device *ldev, u
 		return ERR_PTR(-ENOMEM);
 	if (IS_ERR(shmem))
 		return ERR_CAST(shmem);
+	/*
+	 * Before anything gets the pages: drm_gem_shmem makes them WC in the
+	 * kernel's own mapping too (no cached alias), and maps them WC into
+	 * user space and vmap.
+	 */
+	shmem->map_wc = flags & DRM_LUMEN_BO_WC;
 	container_of(shmem, struct lumen_shmem_bo, base)->maps.flags = flags;
 	container_of(shmem, struct lumen_shmem_bo, base)->accounted = true;
 	atomic64_add(shmem->base.size, &ldev->system_bo_bytes);
@@ -168,6 +183,8 @@ static void lumen_devmem_bo_free(struct drm_gem_object *obj)
 	lumen_bo_maps_fini(&bo->maps);
 	drm_gem_object_release(obj);
 	kfree(bo);
+	/* lumen_devmem_bo_create()'s reference: the device may suspend. */
+	lumen_pm_release(ldev);
 }
 
 static vm_fault_t lumen_devmem_fault(struct vm_fault *vmf)
@@ -182,9 +199,12 @@ static vm_fault_t lumen_devmem_fault(struct vm_fault *vmf)
 	if (page >= obj->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
 
-	/* BAR2 is gone with the device: unplug zaps the mappings. */
+	/*
+	 * BAR2 is gone with the device: unplug zapped the mappings, and
+	 * every page now shows the dummy page (Documentation/lifecycle.rst).
+	 */
 	if (!drm_dev_enter(obj->dev, &idx))
-		return VM_FAULT_SIGBUS;
+		return vmf_insert_pfn(vma, vmf->address, page_to_pfn(ldev->dummy_page));
 
 	ret = vmf_insert_pfn(vma, vmf->address,
 			     PHYS_PFN(ldev->devmem_base + to_lumen_devmem_bo(obj)->offset) + page);
@@ -247,9 +267,20 @@ static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, 
 	if (size > ldev->devmem_size)
 		return ERR_PTR(-ENOSPC);
 
+	/*
+	 * BAR2 exists only while the device is in D0: the BO keeps it there
+	 * for its whole life, for the clearing below and for every CPU
+	 * mapping of it (lumen_pm.c).  Released by lumen_devmem_bo_free().
+	 */
+	ret = lumen_pm_hold(ldev);
+	if (ret)
+		return ERR_PTR(ret);
+
 	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
-	if (!bo)
-		return ERR_PTR(-ENOMEM);
+	if (!bo) {
+		ret = -ENOMEM;
+		goto err_release;
+	}
 	INIT_LIST_HEAD(&bo->blocks);
 
 	mutex_lock(&ldev->devmem_lock);
@@ -258,7 +289,7 @@ static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, 
 	mutex_unlock(&ldev->devmem_lock);
 	if (ret) {
 		kfree(bo);
-		return ERR_PTR(ret);
+		goto err_release;
 	}
 
 	/* A contiguous allocation may come as several adjacent blocks. */
@@ -277,6 +308,10 @@ static struct drm_gem_object *lumen_devmem_bo_create(struct lumen_device *ldev, 
 		return ERR_PTR(ret);
 	}
 	return &bo->base;
+
+err_release:
+	lumen_pm_release(ldev);
+	return ERR_PTR(ret);
 }
 
 /* ---- Common ------------------------------------------------------------ */

@@ -230,6 +230,23 @@ int lumen_hw_enable_device(struct lumen_device *ldev)
 }
 
 /**
+ * lumen_hw_start_queues - point every queue at its ring, empty
+ * @ldev: the device, enabled
+ */
+void lumen_hw_start_queues(struct lumen_device *ldev)
+{
+	u32 i;
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		struct lumen_queue *q = &ldev->queues[i];
+
+		mutex_lock(&q->ring_lock);
+		lumen_hw_queue_start_locked(q);
+		mutex_unlock(&q->ring_lock);
+	}
+}
+
+/**
  * lumen_hw_enable - bring a freshly reset device into service
  * @ldev: the device
  *
@@ -239,20 +256,13 @@ int lumen_hw_enable_device(struct lumen_device *ldev)
  */
 int lumen_hw_enable(struct lumen_device *ldev)
 {
-	u32 i;
 	int ret;
 
 	ret = lumen_hw_enable_device(ldev);
 	if (ret)
 		return ret;
 
-	for (i = 0; i < ldev->num_queues; i++) {
-		struct lumen_queue *q = &ldev->queues[i];
-
-		mutex_lock(&q->ring_lock);
-		lumen_hw_queue_start_locked(q);
-		mutex_unlock(&q->ring_lock);
-	}
+	lumen_hw_start_queues(ldev);
 	return 0;
 }
 

@@ -14,6 +14,11 @@
  * read-only BO, which it cannot write).  A submit without BOs skips all of
  * that: the NOP round trip benchmark measures that path.  Explicit
  * synchronisation with many syncobjs is lumen_sync.c's.
+ *
+ * A job goes to a hardware queue through the file's entity for it, or,
+ * with DRM_LUMEN_SUBMIT_QUEUE_ID, through a user queue's entity
+ * (lumen_queue.c): then the job holds a reference to the user queue and
+ * one of its job slots until its scheduler fence signals.
  */
 
 #include <linux/overflow.h>
@@ -44,7 +49,7 @@ VISIBLE_IF_KUNIT int lumen_submit_check_args(u32 num_queues, const struct drm_lu
 		return -EINVAL;
 	if (!(args->flags & DRM_LUMEN_SUBMIT_SYNCS) && (args->syncs || args->sync_count))
 		return -EINVAL;
-	if (args->queue >= num_queues)
+	if (!(args->flags & DRM_LUMEN_SUBMIT_QUEUE_ID) && args->queue >= num_queues)
 		return -EINVAL;
 	if (!args->cmdbuf_size || !IS_ALIGNED(args->cmdbuf_size, LUMEN_IB_ALIGN))
 		return -EINVAL;
@@ -98,6 +103,8 @@ static void lumen_job_arm_push_locked(struct lumen_file *lfile, struct lumen_job
 	lockdep_assert_held(&lfile->lock);
 
 	drm_sched_job_arm(&job->base);
+	if (job->uq)
+		lumen_user_queue_job_armed(job);
 	trace_lumen_job_submit(job);
 	*done = dma_fence_get(&job->base.s_fence->finished);
 	for (i = 0; i < job->bo_count; i++)
@@ -117,6 +124,17 @@ static void lumen_job_arm_push_locked(struct lumen_file *lfile, struct lumen_job
 }
 
 /*
+ * A user queue destroyed since the submit looked it up takes no more jobs:
+ * its entity is being destroyed.  -ENOENT, as if the lookup had failed.
+ */
+static int lumen_job_queue_gone_locked(struct lumen_file *lfile, struct lumen_job *job)
+{
+	lockdep_assert_held(&lfile->lock);
+
+	return job->uq && job->uq->dead ? -ENOENT : 0;
+}
+
+/*
  * Lock the BOs (if any), add the dependencies, then arm and push the job.
  * Once armed, a job must be pushed, so everything that can fail comes
  * before.
@@ -129,9 +147,11 @@ static int lumen_submit_push(struct lumen_job *job, struct lumen_file *lfile,
 
 	if (!job->bo_count) {
 		mutex_lock(&lfile->lock);
-		lumen_job_arm_push_locked(lfile, job, NULL, done);
+		ret = lumen_job_queue_gone_locked(lfile, job);
+		if (!ret)
+			lumen_job_arm_push_locked(lfile, job, NULL, done);
 		mutex_unlock(&lfile->lock);
-		return 0;
+		return ret;
 	}
 
 	drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT | DRM_EXEC_IGNORE_DUPLICATES,
@@ -148,6 +168,11 @@ static int lumen_submit_push(struct lumen_job *job, struct lumen_file *lfile,
 		goto err;
 
 	mutex_lock(&lfile->lock);
+	ret = lumen_job_queue_gone_locked(lfile, job);
+	if (ret) {
+		mutex_unlock(&lfile->lock);
+		goto err;
+	}
 	lumen_job_arm_push_locked(lfile, job, &exec, done);
 	mutex_unlock(&lfile->lock);
 	return 0;
@@ -158,16 +183,24 @@ err:
 }
 
 static struct lumen_job *lumen_job_alloc(struct lumen_device *ldev, struct lumen_file *lfile,
-					 const struct drm_lumen_submit *args)
+					 const struct drm_lumen_submit *args,
+					 struct lumen_user_queue *uq)
 {
 	struct lumen_job *job;
 
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!job)
+	if (!job) {
+		if (uq) {
+			atomic_dec(&uq->unfinished);
+			lumen_user_queue_put(uq);
+		}
 		return NULL;
+	}
 	atomic_inc(&ldev->job_count);
 	job->ldev = ldev;
-	job->queue = &ldev->queues[args->queue];
+	/* The job owns the caller's reference and job slot from here. */
+	job->uq = uq;
+	job->queue = uq ? uq->queue : &ldev->queues[args->queue];
 	job->vm = lumen_vm_get(lfile->vm);
 	job->cmdbuf_va = args->cmdbuf_va;
 	job->cmdbuf_size = args->cmdbuf_size;
@@ -201,6 +234,11 @@ void lumen_job_free(struct lumen_job *job)
 		kfree(job->hw_fence);
 	lumen_vm_job_done(job->vm, job);
 	lumen_vm_put(job->vm);
+	lumen_pm_job_put(job);
+	if (job->uq) {
+		lumen_user_queue_job_unarmed(job);
+		lumen_user_queue_put(job->uq);
+	}
 	kfree(job);
 
 	if (atomic_dec_and_test(&ldev->job_count))
@@ -213,6 +251,7 @@ int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	struct lumen_file *lfile = file->driver_priv;
 	struct drm_lumen_submit *args = data;
 	struct drm_syncobj *out_syncobj = NULL;
+	struct lumen_user_queue *uq = NULL;
 	struct lumen_syncs syncs = {};
 	struct drm_sched_entity *entity;
 	struct lumen_job *job;
@@ -227,11 +266,24 @@ int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
 
-	job = lumen_job_alloc(ldev, lfile, args);
+	if (args->flags & DRM_LUMEN_SUBMIT_QUEUE_ID) {
+		uq = lumen_user_queue_get(lfile, args->queue);
+		if (IS_ERR(uq)) {
+			ret = PTR_ERR(uq);
+			goto out;
+		}
+	}
+
+	job = lumen_job_alloc(ldev, lfile, args, uq);
 	if (!job) {
 		ret = -ENOMEM;
 		goto out;
 	}
+
+	/* Resumes the device if it is suspended; held until the job is freed. */
+	ret = lumen_pm_job_get(job);
+	if (ret)
+		goto err_free;
 
 	if (args->bo_count) {
 		/* Sets job->bos even on failure, with the BOs it found. */
@@ -255,7 +307,7 @@ int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	if (ret)
 		goto err_free;
 
-	entity = lumen_file_entity(lfile, args->queue);
+	entity = uq ? &uq->entity : lumen_file_entity(lfile, args->queue);
 	if (IS_ERR(entity)) {
 		ret = PTR_ERR(entity);
 		goto err_free;
@@ -274,6 +326,11 @@ int lumen_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	}
 
 	ret = lumen_syncs_add_deps(&syncs, &job->base, file);
+	if (ret)
+		goto err_cleanup;
+
+	/* L (recovery): a guilty context submits no more (lumen_sched.c). */
+	ret = lumen_file_check_guilty(lfile);
 	if (ret)
 		goto err_cleanup;
 

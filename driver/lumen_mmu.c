@@ -8,7 +8,11 @@
  * &struct lumen_pt so it never has to read an address back from a table.
  * Tables are added on demand and kept until the context goes: an empty
  * table costs 4 KiB, and never freeing them means a table the device may
- * be walking is never freed under it.
+ * be walking is never freed under it.  The VA allocator hands out the
+ * lowest free range first, so a context that maps and unmaps reuses its
+ * tables rather than growing new ones.  Mapping 1 GiB costs 512 leaf
+ * tables plus one level-1 table (and a level-2 table per 512 GiB): about
+ * 2 MiB + 4 KiB, counted in &lumen_vm.pt_bytes and &lumen_device.pt_bytes.
  *
  * The device caches only valid leaf translations.  A PTE going from
  * invalid to valid needs no invalidation; clearing or changing a valid PTE,
@@ -167,13 +171,15 @@ static struct lumen_pt *lumen_pt_child(struct device *dev, struct lumen_pt *pt, 
  * @root: the root table
  * @va: start of the range, page aligned
  * @size: bytes, a page multiple, @va + @size <= 2^48
+ * @made: incremented by the number of tables made, also on failure
  *
  * Tables made before a failure stay: they are empty and go with the root.
  * Afterwards lumen_pt_set() cannot fail on the range.
  *
  * Return: 0 or -ENOMEM.
  */
-int lumen_pt_prepare(struct device *dev, struct lumen_pt *root, u64 va, u64 size)
+int lumen_pt_prepare(struct device *dev, struct lumen_pt *root, u64 va, u64 size,
+		     u32 *made)
 {
 	u64 end = va + size;
 
@@ -182,9 +188,15 @@ int lumen_pt_prepare(struct device *dev, struct lumen_pt *root, u64 va, u64 size
 		unsigned int level;
 
 		for (level = LUMEN_PT_ROOT_LEVEL; level > 0; level--) {
-			pt = lumen_pt_child(dev, pt, lumen_pt_index(va, level), level - 1);
-			if (!pt)
+			u32 idx = lumen_pt_index(va, level);
+
+			if (!pt->children[idx])
+				++*made;
+			pt = lumen_pt_child(dev, pt, idx, level - 1);
+			if (!pt) {
+				--*made;
 				return -ENOMEM;
+			}
 		}
 		va = round_down(va, LUMEN_PT_LEAF_SPAN) + LUMEN_PT_LEAF_SPAN;
 	}
@@ -237,7 +249,8 @@ void lumen_mmu_set_root(struct lumen_device *ldev, u32 ctx, struct lumen_vm *vm)
 
 	mutex_lock(&ldev->mmu_lock);
 	ldev->ctx_vms[ctx] = vm;
-	if (drm_dev_enter(&ldev->drm, &idx)) {
+	/* Runtime-suspended: resume writes every root (lumen_pm.c). */
+	if (ldev->pm_awake && drm_dev_enter(&ldev->drm, &idx)) {
 		lumen_mmu_write_root_locked(ldev, ctx);
 		lumen_write(ldev, LUMEN_REG_MMU_INVALIDATE, ctx);
 		lumen_read(ldev, LUMEN_REG_STATUS);
@@ -278,9 +291,12 @@ void lumen_mmu_invalidate(struct lumen_device *ldev, u32 ctx)
 	if (!drm_dev_enter(&ldev->drm, &idx))
 		return;
 	mutex_lock(&ldev->mmu_lock);
-	lumen_write(ldev, LUMEN_REG_MMU_INVALIDATE, ctx);
-	/* A read flushes the posted write: the invalidation has happened. */
-	lumen_read(ldev, LUMEN_REG_STATUS);
+	/* Runtime-suspended: resume invalidates everything (lumen_pm.c). */
+	if (ldev->pm_awake) {
+		lumen_write(ldev, LUMEN_REG_MMU_INVALIDATE, ctx);
+		/* A read flushes the posted write: the invalidation happened. */
+		lumen_read(ldev, LUMEN_REG_STATUS);
+	}
 	mutex_unlock(&ldev->mmu_lock);
 	drm_dev_exit(idx);
 }

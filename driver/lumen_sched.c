@@ -26,17 +26,38 @@
  * run_job and free_job of one queue share nothing but locked scheduler
  * state, the fence list (fence_lock) and the job count (atomic).
  *
- * Recovery.  A job that does not finish within the timeout, or a queue that
- * stops on an error, is handled by lumen_queue_recover(): the queue is reset,
- * the job it was executing (the oldest unsignalled one) fails with
- * -ETIMEDOUT, -EFAULT (an MMU fault in its command buffer) or -EIO (any
- * other error), and the jobs behind it are written to the fresh ring again
- * by drm_sched_resubmit_jobs().  Timeouts and error recoveries run on
- * one ordered workqueue, so they never overlap.
+ * Recovery.  A queue that stops on an error, or whose job shows no progress
+ * for job_timeout_ms, is handled by lumen_queue_recover(): a devcoredump is
+ * written (lumen_coredump.c), the queue is reset, the job it was executing
+ * (the oldest unsignalled one) fails with -ETIMEDOUT, -EFAULT (an MMU fault
+ * in its command buffer) or -EIO (any other error), and its context (the
+ * file's VM) is marked guilty.  The jobs behind it are written to the fresh
+ * ring again by drm_sched_resubmit_jobs(), except the guilty context's,
+ * which complete with -ECANCELED, as do its jobs not yet run on any queue;
+ * its later submits fail with -ECANCELED.  Other files, on the same queue
+ * too, lose nothing.  Timeouts and error recoveries run on one ordered
+ * workqueue, so they never overlap.
+ *
+ * Progress.  The scheduler's timer fires job_timeout_ms / 2 after the queue
+ * last started or completed a job.  Each expiry samples the commands the
+ * queue's engine retired; a job whose engine retired nothing since the
+ * previous expiry is hung and reset, one that moved on is
+ * given another half period, up to LUMEN_TIMEOUT_MAX_CHECKS expiries.  So a
+ * hung job is reset after job_timeout_ms, and a job that keeps working
+ * (or whose engine keeps working: the counters are the engine's) gets at
+ * most LUMEN_TIMEOUT_MAX_CHECKS / 2 times that.
+ *
+ * A fatal device error resets the whole device (lumen_device_reset_work()).
+ * No context is guilty of it: every job that was on the hardware is run
+ * again from its start, like the jobs behind it.  A job that was executing
+ * at LUMEN_FATAL_HANG_LIMIT + 1 fatal errors in a row is taken to cause
+ * them: it fails with -EIO and its context is guilty.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/jiffies.h>
+#include <linux/kobject.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -53,7 +74,35 @@
 static unsigned int job_timeout_ms = 5000;
 module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
-		 "Time a job may run before its queue is reset, in ms; 0: no limit (default 5000)");
+		 "Time a job may show no progress before its queue is reset, in ms; 0: no limit (default 5000)");
+
+static bool ban_guilty = true;
+module_param(ban_guilty, bool, 0644);
+MODULE_PARM_DESC(ban_guilty,
+		 "Cancel the jobs and refuse the submits of a context whose job faulted, hung or was malformed (default Y)");
+
+/* Timer expiries a job that shows progress may last: 10 * job_timeout_ms. */
+#define LUMEN_TIMEOUT_MAX_CHECKS	20
+
+/* Fatal errors in a row a job on the hardware is forgiven. */
+#define LUMEN_FATAL_HANG_LIMIT		1
+
+/**
+ * lumen_file_check_guilty - may this file submit?
+ * @lfile: the file
+ *
+ * Return: 0, or -ECANCELED once a job of the file's context was guilty of
+ * a fault, a hang or a malformed command.
+ */
+int lumen_file_check_guilty(struct lumen_file *lfile)
+{
+	return atomic_read(&lfile->vm->guilty) ? -ECANCELED : 0;
+}
+
+static bool lumen_job_banned(struct lumen_job *job)
+{
+	return atomic_read(&job->vm->guilty);
+}
 
 VISIBLE_IF_KUNIT void lumen_ring_push_locked(struct lumen_queue *q, const struct lumen_hw_cmd *cmd)
 {
@@ -116,15 +165,30 @@ static struct dma_fence *lumen_sched_run_job(struct drm_sched_job *sched_job)
 
 	mutex_lock(&q->ring_lock);
 	if (!job->hw_fence_live) {
+		/* Its context is guilty: it never reaches the ring. */
+		if (unlikely(lumen_job_banned(job))) {
+			fence = ERR_PTR(-ECANCELED);
+			goto out;
+		}
 		lumen_fence_init(q, job->hw_fence, ++q->next_seqno);
 		job->hw_fence_live = true;
 		lumen_job_account_locked(job);
 		lumen_ring_write_job_locked(q, job);
 	} else if (job->generation != q->generation &&
 		   !dma_fence_is_signaled(&job->hw_fence->base)) {
+		/*
+		 * Its ring entries went with a reset: a guilty context's job
+		 * is not written again, so nothing of it can run any more.
+		 */
+		if (unlikely(lumen_job_banned(job))) {
+			lumen_fence_cancel(q, job->hw_fence, -ECANCELED);
+			fence = ERR_PTR(-ECANCELED);
+			goto out;
+		}
 		lumen_ring_write_job_locked(q, job);
 	}
 	fence = dma_fence_get(&job->hw_fence->base);
+out:
 	mutex_unlock(&q->ring_lock);
 
 	drm_dev_exit(idx);
@@ -138,16 +202,6 @@ static bool lumen_job_done_locked(struct lumen_job *job)
 	return !job->hw_fence_live || dma_fence_is_signaled(&job->hw_fence->base);
 }
 
-static const char *const lumen_fault_reasons[] = {
-	[LUMEN_FAULT_NOT_PRESENT] = "not present",
-	[LUMEN_FAULT_READ_ONLY] = "write to read-only page",
-	[LUMEN_FAULT_DEVMEM_RANGE] = "beyond device memory",
-	[LUMEN_FAULT_BAD_PTE] = "bad page table entry",
-	[LUMEN_FAULT_VA_RANGE] = "VA out of range",
-	[LUMEN_FAULT_BAD_CONTEXT] = "context without page tables",
-	[LUMEN_FAULT_INJECTED] = "injected",
-};
-
 /*
  * The queue stopped on an MMU fault: say where, and clear the global fault
  * latch so the next fault is latched too.  The per-queue fault registers
@@ -159,17 +213,14 @@ static void lumen_queue_report_fault_locked(struct lumen_queue *q)
 	u32 info = lumen_queue_read(q, LUMEN_Q_FAULT_INFO);
 	u64 va = lumen_read64(ldev, LUMEN_QUEUE_REG(q->id, LUMEN_Q_FAULT_VA));
 	u32 reason = LUMEN_FAULT_INFO_REASON(info);
-	const char *why = NULL;
 
 	lockdep_assert_held(&q->ring_lock);
 
-	if (reason < ARRAY_SIZE(lumen_fault_reasons))
-		why = lumen_fault_reasons[reason];
 	drm_err_ratelimited(&ldev->drm,
 			    "queue %u: MMU fault in context %u at VA %#llx (%s): %s (%u)\n",
 			    q->id, LUMEN_FAULT_INFO_CONTEXT(info), va,
 			    info & LUMEN_FAULT_INFO_WRITE ? "write" : "read",
-			    why ?: "unknown reason", reason);
+			    lumen_fault_reason_name(reason), reason);
 
 	if (lumen_read(ldev, LUMEN_REG_FAULT_STATUS) & LUMEN_FAULT_VALID)
 		lumen_write(ldev, LUMEN_REG_FAULT_STATUS, LUMEN_FAULT_VALID);
@@ -187,56 +238,207 @@ static int lumen_queue_error_errno_locked(struct lumen_queue *q)
 		return -EFAULT;
 	}
 	drm_err_ratelimited(&q->ldev->drm,
-			    "queue %u: error %u in context %u at ring entry %u, resetting it\n",
-			    q->id, code, lumen_queue_read(q, LUMEN_Q_CONTEXT),
+			    "queue %u: error %u (%s) in context %u at ring entry %u, resetting it\n",
+			    q->id, code, lumen_error_name(code),
+			    lumen_queue_read(q, LUMEN_Q_CONTEXT),
 			    lumen_queue_read(q, LUMEN_Q_ERROR_HEAD));
 	return -EIO;
 }
 
-/*
- * Stop the queue if it hung or failed, fail the guilty job and restart the
- * queue.  Returns the errno given to the guilty job, 0 if none was guilty.
- */
-static int lumen_queue_reset_if_stuck(struct lumen_queue *q, struct drm_sched_job *bad)
+/* Seqno of the oldest unsignalled hardware fence of @q, 0 if none. */
+static u64 lumen_queue_first_pending(struct lumen_queue *q)
 {
-	struct drm_device *drm = &q->ldev->drm;
-	int error = 0;
+	struct lumen_fence *fence;
+	unsigned long flags;
+	u64 seqno = 0;
 
-	mutex_lock(&q->ring_lock);
+	spin_lock_irqsave(&q->fence_lock, flags);
+	fence = list_first_entry_or_null(&q->fences, struct lumen_fence, link);
+	if (fence)
+		seqno = fence->base.seqno;
+	spin_unlock_irqrestore(&q->fence_lock, flags);
+	return seqno;
+}
+
+/*
+ * The job whose hardware fence has @seqno: @bad (which the timeout handler
+ * took off the pending list) or a job on the list.  The scheduler is
+ * stopped, so no job on the list is freed meanwhile.
+ */
+static struct lumen_job *lumen_queue_find_job(struct lumen_queue *q, struct drm_sched_job *bad,
+					      u64 seqno)
+{
+	struct lumen_job *found = NULL;
+	struct drm_sched_job *s_job;
+
+	if (!seqno)
+		return NULL;
+	if (bad) {
+		struct lumen_job *job = to_lumen_job(bad);
+
+		if (job->hw_fence_live && job->hw_fence->base.seqno == seqno)
+			return job;
+	}
+	spin_lock(&q->sched.job_list_lock);
+	list_for_each_entry(s_job, &q->sched.pending_list, list) {
+		struct lumen_job *job = to_lumen_job(s_job);
+
+		if (job->hw_fence_live && job->hw_fence->base.seqno == seqno) {
+			found = job;
+			break;
+		}
+	}
+	spin_unlock(&q->sched.job_list_lock);
+	return found;
+}
+
+/*
+ * What the queue's engine did so far: the commands it retired.  Not its
+ * bytes or busy time: a WAIT parked on a semaphore that never comes reads
+ * it again every millisecond, and that is no progress.
+ */
+static u64 lumen_queue_progress(struct lumen_queue *q)
+{
+	u32 engine = q->id % q->ldev->num_engines;
+
+	return lumen_read64(q->ldev, LUMEN_PERF_REG(engine, LUMEN_PERF_COMMANDS));
+}
+
+/*
+ * The timer expired while @bad was the queue's oldest job: true if it is
+ * hung, false if it showed progress since the previous expiry (or this is
+ * the first) and gets another period.
+ */
+static bool lumen_queue_hung_locked(struct lumen_queue *q, struct lumen_job *bad)
+{
+	u64 seqno = bad->hw_fence->base.seqno;
+	u64 sample = lumen_queue_progress(q);
+
+	lockdep_assert_held(&q->ring_lock);
+
+	if (q->hang_seqno != seqno) {
+		q->hang_seqno = seqno;
+		q->hang_sample = sample;
+		q->hang_checks = 1;
+		return false;
+	}
+	if (sample != q->hang_sample && q->hang_checks < LUMEN_TIMEOUT_MAX_CHECKS) {
+		q->hang_sample = sample;
+		q->hang_checks++;
+		return false;
+	}
+	return true;
+}
+
+/* One more reset of @q, and of the engine it feeds. */
+static void lumen_queue_count_reset(struct lumen_queue *q)
+{
+	atomic64_inc(&q->resets);
+	atomic64_inc(&q->ldev->engine_resets[q->id % q->ldev->num_engines]);
+}
+
+/* Tell udev: LUMEN_RESET=queue with LUMEN_QUEUE=<q>, or LUMEN_RESET=device. */
+static void lumen_reset_uevent(struct lumen_device *ldev, struct lumen_queue *q)
+{
+	struct device *kdev = ldev->drm.accel ? ldev->drm.accel->kdev : ldev->drm.dev;
+	char reset[24], queue[24];
+	char *envp[3] = { reset };
+
+	snprintf(reset, sizeof(reset), "LUMEN_RESET=%s", q ? "queue" : "device");
+	if (q) {
+		snprintf(queue, sizeof(queue), "LUMEN_QUEUE=%u", q->id);
+		envp[1] = queue;
+	}
+	kobject_uevent_env(&kdev->kobj, KOBJ_CHANGE, envp);
+}
+
+/*
+ * Under the ring lock: hand a fatal error to the global reset, catch up
+ * with completed jobs, and say what is wrong with the queue: the errno its
+ * oldest job must fail with (0 if nothing is) and why, in *@reason.
+ */
+static int lumen_queue_check_locked(struct lumen_queue *q, struct drm_sched_job *bad,
+				    const char **reason)
+{
+	lockdep_assert_held(&q->ring_lock);
 
 	/* The global reset, queued behind us, recovers every queue. */
 	if (lumen_read(q->ldev, LUMEN_REG_STATUS) & LUMEN_STATUS_FATAL) {
 		lumen_device_fatal(q->ldev);
-		mutex_unlock(&q->ring_lock);
 		return 0;
 	}
 
 	/*
 	 * A dropped interrupt leaves the queue's IRQ_STATUS bit set and its
 	 * fences unsignalled: acknowledge, and catch up from the fence slot.
+	 * A job that completed is innocent, however late its interrupt.
 	 */
 	lumen_write(q->ldev, LUMEN_REG_IRQ_STATUS + q->id / 32 * sizeof(u32), BIT(q->id % 32));
 	lumen_fence_process(q);
 	if (lumen_queue_read(q, LUMEN_Q_STATUS) & LUMEN_Q_STATUS_ERROR) {
-		error = lumen_queue_error_errno_locked(q);
-	} else if (bad && !lumen_job_done_locked(to_lumen_job(bad))) {
-		drm_err_ratelimited(drm, "queue %u: job timed out, resetting the queue\n",
-				    q->id);
-		error = -ETIMEDOUT;
-	}
+		int error = lumen_queue_error_errno_locked(q);
 
-	if (error) {
-		lumen_hw_queue_reset_locked(q);
-		atomic64_inc(&q->resets);
-		trace_lumen_queue_reset(q, error);
-		/* Jobs that completed before the reset are innocent. */
-		lumen_fence_process(q);
-		lumen_fence_fail_first(q, error);
-		lumen_hw_queue_start_locked(q);
+		*reason = error == -EFAULT ? "MMU fault" : "command error";
+		return error;
 	}
+	if (bad && !lumen_job_done_locked(to_lumen_job(bad)) &&
+	    lumen_queue_hung_locked(q, to_lumen_job(bad))) {
+		drm_err_ratelimited(&q->ldev->drm,
+				    "queue %u: job made no progress for %u ms, resetting the queue\n",
+				    q->id, job_timeout_ms);
+		*reason = "timeout";
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
 
+/*
+ * Stop the queue if it hung or failed, write a devcoredump, fail the guilty
+ * job, mark its context and restart the queue.
+ */
+static void lumen_queue_reset_if_stuck(struct lumen_queue *q, struct drm_sched_job *bad)
+{
+	const char *reason = NULL;
+	struct lumen_job *job;
+	u64 seqno = 0;
+	int error;
+
+	mutex_lock(&q->ring_lock);
+	error = lumen_queue_check_locked(q, bad, &reason);
+	if (error)
+		seqno = lumen_queue_first_pending(q);
 	mutex_unlock(&q->ring_lock);
-	return error;
+	if (!error)
+		return;
+
+	/*
+	 * Outside the ring lock, which the dump need not nest: run_job is
+	 * stopped and the queue is stopped or hung, so the ring and the
+	 * queue's registers stay as they are until the reset below.
+	 */
+	job = lumen_queue_find_job(q, bad, seqno);
+	lumen_coredump(q->ldev, q, job, reason, error);
+
+	mutex_lock(&q->ring_lock);
+	lumen_hw_queue_reset_locked(q);
+	lumen_queue_count_reset(q);
+	trace_lumen_queue_reset(q, error);
+	/* A job that completed before the reset stopped it is innocent. */
+	lumen_fence_process(q);
+	if (seqno && lumen_queue_first_pending(q) == seqno) {
+		/*
+		 * Guilty first: the failed fence at once releases the jobs
+		 * waiting for it, on other queues too, and their run_job
+		 * must see the mark.
+		 */
+		if (job && ban_guilty)
+			atomic_set(&job->vm->guilty, 1);
+		lumen_fence_fail_first(q, error);
+	}
+	lumen_hw_queue_start_locked(q);
+	mutex_unlock(&q->ring_lock);
+
+	lumen_reset_uevent(q->ldev, q);
 }
 
 /**
@@ -248,9 +450,10 @@ static int lumen_queue_reset_if_stuck(struct lumen_queue *q, struct drm_sched_jo
  * is reset and its guilty job failed before drm_sched_stop(), so the
  * scheduler completes that job with our errno.  drm_sched_stop() detaches
  * every other unfinished job from its hardware fence; resubmitting them
- * writes their commands to the ring again if the queue was reset, or only
- * re-attaches their fences if it was not (a timeout that raced with the
- * job's completion, or a spurious error interrupt).
+ * writes their commands to the ring again if the queue was reset (or
+ * cancels them, for a guilty context), or only re-attaches their fences if
+ * it was not (a job given more time, a timeout that raced with the job's
+ * completion, a lost interrupt, a spurious error interrupt).
  *
  * Return: false if the device is gone.
  */
@@ -322,11 +525,37 @@ void lumen_queue_error(struct lumen_queue *q)
 }
 
 /*
+ * After a device reset: the job that was executing on @q (its oldest
+ * unfinished one) ran into a fatal error.  It is run again, as every job
+ * behind it is, unless it was executing at a fatal error before too: then
+ * it fails with -EIO and its context is guilty.
+ */
+static void lumen_queue_fatal_locked(struct lumen_queue *q)
+{
+	struct lumen_job *job;
+
+	lockdep_assert_held(&q->ring_lock);
+
+	job = lumen_queue_find_job(q, NULL, lumen_queue_first_pending(q));
+	if (!job || atomic_inc_return(&job->base.karma) <= LUMEN_FATAL_HANG_LIMIT)
+		return;
+	drm_err(&q->ldev->drm, "queue %u: job executing at %d fatal errors, failing it\n",
+		q->id, LUMEN_FATAL_HANG_LIMIT + 1);
+	/* Guilty first, as in lumen_queue_reset_if_stuck(). */
+	if (ban_guilty)
+		atomic_set(&job->vm->guilty, 1);
+	lumen_fence_fail_first(q, -EIO);
+}
+
+/*
  * A fatal device error stopped every queue, and only a global reset
- * clears it.  Stop every scheduler, reset and re-enable the device,
- * restore the MMU roots, fail every job that was on the hardware with
- * -EIO (the device state they ran in is lost), restart the queues empty
- * and let the schedulers go on with the jobs not yet run.
+ * clears it.  Stop every scheduler, write a devcoredump, reset and
+ * re-enable the device (the engines' counters are saved first, so sysfs
+ * never goes back), restore the MMU roots, restart the queues empty and
+ * write every unfinished job to them again: device memory, the page tables
+ * and the fence slots survive a device reset, so each job runs again from
+ * its start in the same context.  If the device does not come back, every
+ * job fails with -EIO.
  */
 static void lumen_device_reset_work(struct work_struct *work)
 {
@@ -343,23 +572,37 @@ static void lumen_device_reset_work(struct work_struct *work)
 	for (i = 0; i < ldev->num_queues; i++)
 		drm_sched_wqueue_stop(&ldev->queues[i].sched);
 
+	/* Before the reset clears the registers. */
+	lumen_coredump(ldev, NULL, NULL, "fatal device error", 0);
+
 	lumen_irq_disable(ldev);
+	mutex_lock(&ldev->pm_perf_lock);
+	lumen_pm_save_perf_locked(ldev);
 	mutex_lock(&ldev->mmu_lock);
 	alive = !lumen_hw_reset(ldev) && !lumen_hw_enable_device(ldev);
 	if (alive)
 		lumen_mmu_restore_locked(ldev);
 	mutex_unlock(&ldev->mmu_lock);
+	mutex_unlock(&ldev->pm_perf_lock);
 	if (!alive)
 		drm_err(drm, "the device did not come back: jobs will fail\n");
 
+	atomic64_inc(&ldev->device_resets);
+	for (i = 0; i < ldev->num_engines; i++)
+		atomic64_inc(&ldev->engine_resets[i]);
 	for (i = 0; i < ldev->num_queues; i++) {
 		struct lumen_queue *q = &ldev->queues[i];
 
 		mutex_lock(&q->ring_lock);
+		atomic64_inc(&q->resets);
+		trace_lumen_queue_reset(q, 0);
 		lumen_fence_process(q);
-		lumen_fence_fail_all(q, -EIO);
-		if (alive)
+		if (alive) {
+			lumen_queue_fatal_locked(q);
 			lumen_hw_queue_start_locked(q);
+		} else {
+			lumen_fence_fail_all(q, -EIO);
+		}
 		mutex_unlock(&q->ring_lock);
 	}
 	if (alive)
@@ -372,6 +615,7 @@ static void lumen_device_reset_work(struct work_struct *work)
 		drm_sched_resubmit_jobs(&q->sched);
 		drm_sched_start(&q->sched);
 	}
+	lumen_reset_uevent(ldev, NULL);
 	drm_dev_exit(idx);
 }
 
@@ -440,8 +684,11 @@ static int lumen_queue_init(struct lumen_device *ldev, struct lumen_queue *q, u3
 		.timeout_wq = ldev->reset_wq,
 		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 		.credit_limit = LUMEN_RING_ENTRIES - 1,
-		.timeout = job_timeout_ms ? msecs_to_jiffies(job_timeout_ms) :
+		/* Two expiries without progress make a hang (see the top). */
+		.timeout = job_timeout_ms ? max(msecs_to_jiffies(job_timeout_ms) / 2, 1ul) :
 					    MAX_SCHEDULE_TIMEOUT,
+		/* Guilt is ours to decide (lumen_job_banned()), not karma's. */
+		.hang_limit = INT_MAX,
 		.name = q->name,
 		.dev = drm->dev,
 	};

@@ -4,9 +4,16 @@
  * /sys/bus/pci/devices/<pci address>/lumen/ (Documentation/uapi.rst):
  *
  *   devmem_total_bytes, devmem_used_bytes, system_bo_bytes
+ *   pt_bytes              page tables of every context (system memory)
+ *   runtime_suspended     1 while runtime-suspended (lumen_pm.c), else 0
+ *   runtime_suspends, runtime_resumes   runtime PM transitions so far
  *   <engine>_busy_ns, <engine>_commands, <engine>_bytes, <engine>_faults
  *                         the device's LUMEN_PERF_* counters of each engine
- *   queue<q>_resets       resets of queue q by error or timeout recovery
+ *   queue<q>_resets       resets of queue q by error or timeout recovery,
+ *                         device resets included
+ *   <engine>_resets       resets of a queue feeding the engine, device
+ *                         resets included (lumen_sched.c)
+ *   device_resets         global resets after a fatal device error
  *
  * The engine and queue files depend on the device, so the group is built at
  * probe.  It belongs to the PCI device and goes at unbind; the counters read
@@ -14,6 +21,7 @@
  */
 
 #include <linux/device.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -25,14 +33,20 @@ enum lumen_stat {
 	LUMEN_STAT_DEVMEM_TOTAL,
 	LUMEN_STAT_DEVMEM_USED,
 	LUMEN_STAT_SYSTEM_BO,
+	LUMEN_STAT_PT,
+	LUMEN_STAT_PM_SUSPENDED,
+	LUMEN_STAT_PM_SUSPENDS,
+	LUMEN_STAT_PM_RESUMES,
+	LUMEN_STAT_DEVICE_RESETS,
 	LUMEN_STAT_PERF,
 	LUMEN_STAT_QUEUE_RESETS,
+	LUMEN_STAT_ENGINE_RESETS,
 };
 
 struct lumen_stat_attr {
 	struct device_attribute attr;
 	enum lumen_stat stat;
-	/* The engine (LUMEN_STAT_PERF) or the queue (LUMEN_STAT_QUEUE_RESETS). */
+	/* The engine (LUMEN_STAT_PERF, _ENGINE_RESETS) or the queue (_QUEUE_RESETS). */
 	u32 index;
 	/* The LUMEN_PERF_* register (LUMEN_STAT_PERF). */
 	u32 reg;
@@ -45,7 +59,8 @@ static int lumen_stat_perf(struct lumen_device *ldev, u32 engine, u32 reg, u64 *
 
 	if (!drm_dev_enter(&ldev->drm, &idx))
 		return -ENODEV;
-	*val = lumen_read64(ldev, LUMEN_PERF_REG(engine, reg));
+	/* Counted across runtime suspends; does not wake the device. */
+	*val = lumen_pm_perf_read(ldev, engine, reg);
 	drm_dev_exit(idx);
 	return 0;
 }
@@ -69,6 +84,18 @@ static ssize_t lumen_stat_show(struct device *dev, struct device_attribute *attr
 	case LUMEN_STAT_SYSTEM_BO:
 		val = atomic64_read(&ldev->system_bo_bytes);
 		break;
+	case LUMEN_STAT_PT:
+		val = atomic64_read(&ldev->pt_bytes);
+		break;
+	case LUMEN_STAT_PM_SUSPENDED:
+		val = pm_runtime_status_suspended(dev);
+		break;
+	case LUMEN_STAT_PM_SUSPENDS:
+		val = atomic64_read(&ldev->pm_suspends);
+		break;
+	case LUMEN_STAT_PM_RESUMES:
+		val = atomic64_read(&ldev->pm_resumes);
+		break;
 	case LUMEN_STAT_PERF:
 		ret = lumen_stat_perf(ldev, sa->index, sa->reg, &val);
 		if (ret)
@@ -76,6 +103,12 @@ static ssize_t lumen_stat_show(struct device *dev, struct device_attribute *attr
 		break;
 	case LUMEN_STAT_QUEUE_RESETS:
 		val = atomic64_read(&ldev->queues[sa->index].resets);
+		break;
+	case LUMEN_STAT_DEVICE_RESETS:
+		val = atomic64_read(&ldev->device_resets);
+		break;
+	case LUMEN_STAT_ENGINE_RESETS:
+		val = atomic64_read(&ldev->engine_resets[sa->index]);
 		break;
 	}
 	return sysfs_emit(buf, "%llu\n", val);
@@ -115,9 +148,14 @@ int lumen_sysfs_init(struct lumen_device *ldev)
 		[LUMEN_STAT_DEVMEM_TOTAL] = "devmem_total_bytes",
 		[LUMEN_STAT_DEVMEM_USED] = "devmem_used_bytes",
 		[LUMEN_STAT_SYSTEM_BO] = "system_bo_bytes",
+		[LUMEN_STAT_PT] = "pt_bytes",
+		[LUMEN_STAT_PM_SUSPENDED] = "runtime_suspended",
+		[LUMEN_STAT_PM_SUSPENDS] = "runtime_suspends",
+		[LUMEN_STAT_PM_RESUMES] = "runtime_resumes",
+		[LUMEN_STAT_DEVICE_RESETS] = "device_resets",
 	};
 	struct device *dev = &ldev->pdev->dev;
-	u32 count = ARRAY_SIZE(fixed) + ldev->num_engines * ARRAY_SIZE(lumen_perf_files) +
+	u32 count = ARRAY_SIZE(fixed) + ldev->num_engines * (ARRAY_SIZE(lumen_perf_files) + 1) +
 		    ldev->num_queues;
 	struct attribute_group *group;
 	struct lumen_stat_attr *sa;
@@ -142,6 +180,8 @@ int lumen_sysfs_init(struct lumen_device *ldev)
 				 lumen_perf_files[i].suffix);
 			lumen_stat_attr_init(&sa[n], LUMEN_STAT_PERF, e, lumen_perf_files[i].reg);
 		}
+		snprintf(sa[n].name, sizeof(sa[n].name), "%s_resets", engine);
+		lumen_stat_attr_init(&sa[n++], LUMEN_STAT_ENGINE_RESETS, e, 0);
 	}
 	for (i = 0; i < ldev->num_queues; i++, n++) {
 		snprintf(sa[n].name, sizeof(sa[n].name), "queue%u_resets", i);

@@ -133,6 +133,17 @@ static int lumen_vm_obj_pages(struct drm_gem_object *obj, struct sg_table **sgt,
 	return lumen_sgt_check(*sgt, obj->size);
 }
 
+/* @vm grew @tables page tables: count them for fdinfo and sysfs. */
+static void lumen_vm_count_pt_locked(struct lumen_vm *vm, u32 tables)
+{
+	u64 bytes = (u64)tables * LUMEN_PAGE_SIZE;
+
+	lockdep_assert_held(&vm->lock);
+
+	WRITE_ONCE(vm->pt_bytes, vm->pt_bytes + bytes);
+	atomic64_add(bytes, &vm->ldev->pt_bytes);
+}
+
 /*
  * Map bytes [@offset, @offset + @size) of @obj into @vm: at a fresh VA
  * followed by a guard page (@bind_va 0), or at exactly @bind_va
@@ -145,6 +156,7 @@ static int lumen_vm_map_range(struct lumen_vm *vm, struct drm_gem_object *obj, u
 	struct device *dev = vm->ldev->drm.dev;
 	struct sg_table *sgt;
 	struct lumen_mapping *m;
+	u32 tables = 0;
 	u64 flags;
 	int ret;
 
@@ -177,7 +189,8 @@ static int lumen_vm_map_range(struct lumen_vm *vm, struct drm_gem_object *obj, u
 	}
 	if (ret)
 		goto err_unlock;
-	ret = lumen_pt_prepare(dev, vm->root, m->node.start, size);
+	ret = lumen_pt_prepare(dev, vm->root, m->node.start, size, &tables);
+	lumen_vm_count_pt_locked(vm, tables);
 	if (ret)
 		goto err_remove;
 	lumen_vm_write_ptes_locked(vm, m, sgt, flags);
@@ -328,6 +341,8 @@ int lumen_vm_create(struct lumen_device *ldev, struct lumen_vm **out)
 
 	kref_init(&vm->ref);
 	vm->ldev = ldev;
+	vm->pt_bytes = LUMEN_PAGE_SIZE;
+	atomic64_add(LUMEN_PAGE_SIZE, &ldev->pt_bytes);
 	mutex_init(&vm->lock);
 	drm_mm_init(&vm->va_mm, LUMEN_VA_START, LUMEN_VA_END - LUMEN_VA_START);
 	spin_lock_init(&vm->jobs_lock);
@@ -366,6 +381,7 @@ static void lumen_vm_release(struct kref *ref)
 	/* Clear the root and free the id before freeing the tables. */
 	lumen_ctx_release(vm);
 	lumen_pt_destroy(ldev->drm.dev, vm->root, LUMEN_PT_LEVELS - 1);
+	atomic64_sub(vm->pt_bytes, &ldev->pt_bytes);
 	drm_mm_takedown(&vm->va_mm);
 	mutex_destroy(&vm->lock);
 	kfree(vm);

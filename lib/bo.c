@@ -14,9 +14,10 @@
 #include "internal.h"
 
 _Static_assert(ACCEL_BO_DEVICE == DRM_LUMEN_BO_DEVICE &&
-	       ACCEL_BO_READ_ONLY == DRM_LUMEN_BO_READ_ONLY,
+	       ACCEL_BO_READ_ONLY == DRM_LUMEN_BO_READ_ONLY &&
+	       ACCEL_BO_WC == DRM_LUMEN_BO_WC,
 	       "libaccel BO flags are the uAPI's");
-#define ACCEL_BO_FLAGS	(ACCEL_BO_DEVICE | ACCEL_BO_READ_ONLY)
+#define ACCEL_BO_FLAGS	(ACCEL_BO_DEVICE | ACCEL_BO_READ_ONLY | ACCEL_BO_WC)
 
 int libaccel_bo_alloc(struct accel_bo **bop)
 {

@@ -93,6 +93,24 @@ struct accel_fence {
 	bool timeline;
 };
 
+/* A user queue of @dev (lib/queue.c).  Immutable after creation. */
+struct accel_queue {
+	struct accel_dev *dev;
+	uint32_t id;		/* the driver's, > 0 */
+	uint32_t hw_queue;
+	uint32_t hw_engine;
+};
+
+/*
+ * accel_submit2() with extra DRM_LUMEN_SUBMIT_* @flags; @queue is a user
+ * queue id with DRM_LUMEN_SUBMIT_QUEUE_ID, else a hardware queue index.
+ */
+int libaccel_submit(struct accel_dev *dev, uint32_t queue, uint32_t flags,
+		    const struct accel_cmdbuf *cb,
+		    const struct accel_bo *const *bos, unsigned int nbos,
+		    const struct accel_sync *waits, unsigned int nwaits,
+		    const struct accel_sync *signals, unsigned int nsignals);
+
 /*
  * accel_list() over the directory @dir instead of /dev/accel, so the
  * enumeration logic can be tested against a directory of decoys.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Submission: hand a command buffer to the driver as one job on one
- * hardware queue, ordered after one fence and signalling another.
+ * hardware queue or user queue, ordered after fences and signalling others.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -100,11 +100,11 @@ static int submit_syncs(const struct accel_dev *dev, const struct accel_sync *li
 	return 0;
 }
 
-int accel_submit2(struct accel_dev *dev, unsigned int queue,
-		  const struct accel_cmdbuf *cb,
-		  const struct accel_bo *const *bos, unsigned int nbos,
-		  const struct accel_sync *waits, unsigned int nwaits,
-		  const struct accel_sync *signals, unsigned int nsignals)
+int libaccel_submit(struct accel_dev *dev, uint32_t queue, uint32_t flags,
+		    const struct accel_cmdbuf *cb,
+		    const struct accel_bo *const *bos, unsigned int nbos,
+		    const struct accel_sync *waits, unsigned int nwaits,
+		    const struct accel_sync *signals, unsigned int nsignals)
 {
 	uint32_t stack[SUBMIT_STACK_HANDLES], *handles = stack;
 	struct drm_lumen_submit args = { 0 };
@@ -146,7 +146,7 @@ int accel_submit2(struct accel_dev *dev, unsigned int queue,
 	args.bo_handles = nbos ? (uintptr_t)handles : 0;
 	args.bo_count = nbos;
 	/* Without syncs, the call an older driver takes too. */
-	args.flags = nsyncs ? DRM_LUMEN_SUBMIT_SYNCS : 0;
+	args.flags = flags | (nsyncs ? DRM_LUMEN_SUBMIT_SYNCS : 0);
 	args.syncs = nsyncs ? (uintptr_t)syncs : 0;
 	args.sync_count = nsyncs;
 	if (drmIoctl(dev->fd, DRM_IOCTL_LUMEN_SUBMIT, &args))
@@ -156,4 +156,14 @@ out:
 	if (handles != stack)
 		free(handles);
 	return ret;
+}
+
+int accel_submit2(struct accel_dev *dev, unsigned int queue,
+		  const struct accel_cmdbuf *cb,
+		  const struct accel_bo *const *bos, unsigned int nbos,
+		  const struct accel_sync *waits, unsigned int nwaits,
+		  const struct accel_sync *signals, unsigned int nsignals)
+{
+	return libaccel_submit(dev, queue, 0, cb, bos, nbos, waits, nwaits,
+			       signals, nsignals);
 }

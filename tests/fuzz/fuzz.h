@@ -54,6 +54,10 @@ static inline bool fz_chance(struct fz_rng *rng, unsigned int percent)
 #define FZ_MAX_SYNCOBJS		16
 #define FZ_MAX_MAPS		24
 #define FZ_MAX_CHILDREN		4
+#define FZ_MAX_BINDS		32
+#define FZ_MAX_QUEUES		8
+/* Largest BO a well-formed VM_BIND maps: a binding pins it after its close. */
+#define FZ_BIND_MAX_BO		(1ull << 20)
 /*
  * Most commands per job the fuzzer writes: jobs are command buffers of
  * the worker's own command BO (two halves of FZ_CB_SIZE, used in turn).
@@ -87,6 +91,13 @@ struct fz_map {
 	size_t len;
 };
 
+/* A VM_BIND mapping of the worker's file. */
+struct fz_bind {
+	uint64_t va, size;
+	/* Made by a forked child's parent: the child must not unbind it. */
+	bool borrowed;
+};
+
 /* What one kind of operation did; kept in memory shared with the parent. */
 enum fz_op {
 	FZ_QUERY,
@@ -104,6 +115,10 @@ enum fz_op {
 	FZ_SYNC_FILE,
 	FZ_PRIME,
 	FZ_BO_INFO,
+	FZ_VM_BIND,
+	FZ_VM_BIND_BAD,
+	FZ_VM_UNBIND,
+	FZ_QUEUE,
 	FZ_RAW_IOCTL,
 	FZ_REOPEN,
 	FZ_FORK,
@@ -130,6 +145,7 @@ struct fz_worker {
 	const char *path;
 	int fd;
 	uint32_t num_queues;
+	uint32_t num_cores;
 	uint32_t max_cmdbuf_size;
 	uint64_t devmem_size;
 	uint64_t va_start, va_end;
@@ -146,6 +162,21 @@ struct fz_worker {
 	unsigned int nsyncobjs;
 	struct fz_map maps[FZ_MAX_MAPS];
 	unsigned int nmaps;
+	struct fz_bind binds[FZ_MAX_BINDS];
+	unsigned int nbinds;
+	/*
+	 * Where the next well-formed VM_BIND goes: VAs only ever grow, so a
+	 * bind never meets a range an unbind left busy (-EEXIST until the
+	 * file's earlier jobs are done).  Far above the BOs' own VAs; a
+	 * forked child moves to a range of its own.
+	 */
+	uint64_t bind_va;
+	/* User queues (DRM_IOCTL_LUMEN_QUEUE_CREATE) of the file. */
+	struct {
+		uint32_t id;
+		bool borrowed;
+	} queues[FZ_MAX_QUEUES];
+	unsigned int nqueues;
 	pid_t children[FZ_MAX_CHILDREN];
 	unsigned int nchildren;
 
@@ -153,6 +184,8 @@ struct fz_worker {
 	void *guard;
 	struct fz_stats *stats;
 	bool verbose;
+	/* A submit said ECANCELED: the file is banned, open a new one. */
+	bool guilty;
 };
 
 /* ---- Generators (gen.c) ---------------------------------------------------- */

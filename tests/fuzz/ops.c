@@ -42,10 +42,33 @@ static const int info_errs[] = { EINVAL, ENOENT, EFAULT, 0 };
 /* A job's fence errors (ENODEV cannot happen: the device stays). */
 static const int job_errs[] = { EFAULT, EIO, ETIMEDOUT, ESRCH, ECANCELED, 0 };
 static const int offset_errs[] = { EINVAL, ENOENT, ENOMEM, EFAULT, 0 };
-static const int submit_errs[] = { EINVAL, E2BIG, EFAULT, ENOENT, ENOMEM, 0 };
+/* ECANCELED: the file is guilty of a failed job (ban_guilty, recovery work). */
+static const int submit_errs[] = { EINVAL, E2BIG, EFAULT, ENOENT, ENOMEM, ECANCELED, 0 };
 static const int mmap_errs[] = { EINVAL, EACCES, ENOMEM, 0 };
+static const int bind_errs[] = { EINVAL, ENOENT, EACCES, EEXIST, ENOMEM, EFAULT, 0 };
+static const int unbind_errs[] = { EINVAL, ENOENT, EFAULT, 0 };
 static const int past_table_errs[] = { EINVAL, 0 };
-static const int any_driver_errs[] = { EINVAL, E2BIG, EFAULT, ENOENT, ENOMEM, ENOSPC, 0 };
+static const int any_driver_errs[] = {
+	EINVAL, E2BIG, EFAULT, ENOENT, ENOMEM, ENOSPC, ECANCELED, 0
+};
+/* VM_BIND/VM_UNBIND with random bytes. */
+static const int raw_bind_errs[] = {
+	EINVAL, EFAULT, ENOENT, ENOMEM, EACCES, EEXIST, 0
+};
+/*
+ * User queue create/destroy (0x0a, 0x0b, queues work) with random bytes:
+ * the errnos that work documents; a hook until it has its own op.
+ */
+static const int raw_queue_errs[] = {
+	EINVAL, EFAULT, ENOENT, ENOMEM, ENOSPC, EACCES, 0
+};
+
+/* The last driver ioctl number; the raw op also tries a few past it. */
+#ifdef DRM_LUMEN_QUEUE_DESTROY
+#define FZ_LAST_IOCTL	DRM_LUMEN_QUEUE_DESTROY
+#else
+#define FZ_LAST_IOCTL	DRM_LUMEN_VM_UNBIND
+#endif
 /* DRM core ioctls: not ours to specify, but never a surprise errno. */
 static const int core_errs[] = { EINVAL, ENOENT, ENOMEM, EFAULT, ETIME, EOPNOTSUPP, 0 };
 
@@ -80,7 +103,8 @@ static const char *const op_names[FZ_OP_COUNT] = {
 	[FZ_MUNMAP] = "munmap", [FZ_TOUCH] = "touch", [FZ_SYNCOBJ] = "syncobj",
 	[FZ_WAIT] = "wait", [FZ_SUBMIT] = "submit", [FZ_SUBMIT_BAD] = "submit-bad",
 	[FZ_SYNC_FILE] = "sync-file", [FZ_PRIME] = "prime", [FZ_BO_INFO] = "bo-info",
-	[FZ_RAW_IOCTL] = "raw-ioctl",
+	[FZ_VM_BIND] = "vm-bind", [FZ_VM_BIND_BAD] = "vm-bind-bad",
+	[FZ_VM_UNBIND] = "vm-unbind", [FZ_QUEUE] = "queue", [FZ_RAW_IOCTL] = "raw-ioctl",
 	[FZ_REOPEN] = "reopen", [FZ_FORK] = "fork",
 };
 
@@ -103,8 +127,11 @@ static void check(struct fz_worker *w, enum fz_op op, int ret, const int *errs, 
 		fz_unexpected(w, op, ret, what);
 		return;
 	}
-	if (valid && !w->child && ret != -ENOMEM && ret != -ENOSPC)
+	if (valid && !w->child && ret != -ENOMEM && ret != -ENOSPC && ret != -ECANCELED)
 		fz_unexpected(w, op, ret, what);
+	/* A guilty file runs no more jobs: the parent starts a new one (fz_step()). */
+	if (ret == -ECANCELED && (op == FZ_SUBMIT || op == FZ_SUBMIT_BAD) && !w->child)
+		w->guilty = true;
 }
 
 /* ---- The pools ------------------------------------------------------------- */
@@ -185,10 +212,13 @@ int fz_open(struct fz_worker *w)
 		return ret;
 	}
 	w->num_queues = info.num_queues;
+	w->num_cores = info.num_cores;
 	w->devmem_size = info.devmem_size;
 	w->max_cmdbuf_size = info.max_cmdbuf_size;
 	w->va_start = info.va_start;
 	w->va_end = info.va_end;
+	/* A new address space: VM_BINDs start afresh, far above the BOs. */
+	w->bind_va = info.va_start + (1ull << 40);
 	return open_cmd_bo(w);
 }
 
@@ -203,6 +233,8 @@ void fz_close(struct fz_worker *w)
 	w->nbos = 0;
 	w->system_bytes = 0;
 	w->nsyncobjs = 0;
+	w->nbinds = 0;
+	w->nqueues = 0;
 }
 
 /* ---- Queries and buffer objects ------------------------------------------- */
@@ -284,6 +316,9 @@ static void op_bo_create(struct fz_worker *w)
 		return;
 	args.size = size;
 	args.flags = devmem ? DRM_LUMEN_BO_DEVICE : 0;
+	/* Cached or write-combined for the CPU (a no-op on device BOs). */
+	if (fz_chance(&w->rng, 25))
+		args.flags |= DRM_LUMEN_BO_WC;
 	args.handle = fz_gen_u32(w);	/* its input value is ignored */
 	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_BO_CREATE, &args);
 	check(w, FZ_BO_CREATE, ret, create_errs, true, devmem ? "device BO" : "system BO");
@@ -682,6 +717,13 @@ static void op_submit(struct fz_worker *w)
 	int ret;
 
 	build_submit(w, &args);
+#ifdef DRM_LUMEN_SUBMIT_QUEUE_ID
+	/* To a user queue instead of a hardware queue. */
+	if (w->nqueues && fz_chance(&w->rng, 30)) {
+		args.flags |= DRM_LUMEN_SUBMIT_QUEUE_ID;
+		args.queue = w->queues[fz_below(&w->rng, w->nqueues)].id;
+	}
+#endif
 	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_SUBMIT, &args);
 	/* A child's BO list may name BOs its parent closed: ENOENT. */
 	check(w, FZ_SUBMIT, ret, submit_errs, true, "well-formed job");
@@ -906,11 +948,333 @@ static void op_bo_info(struct fz_worker *w)
 		fz_unexpected(w, FZ_BO_INFO, 0, "BO info differs from BO_CREATE's answer");
 }
 
+/* ---- Explicit VA bindings --------------------------------------------------- */
+
+static int vm_bind(struct fz_worker *w, struct drm_lumen_vm_bind *args)
+{
+	return fz_ioctl(w->fd, DRM_IOCTL_LUMEN_VM_BIND, args);
+}
+
+static int vm_unbind(struct fz_worker *w, uint64_t va, uint64_t size)
+{
+	struct drm_lumen_vm_unbind args = { .va = va, .size = size };
+
+	return fz_ioctl(w->fd, DRM_IOCTL_LUMEN_VM_UNBIND, &args);
+}
+
+/*
+ * A binding succeeded at [@va, @va + @size): fresh binds go above it if it
+ * is near them (one far above is never reached in a run).
+ */
+static void bind_seen(struct fz_worker *w, uint64_t va, uint64_t size)
+{
+	if (va < w->bind_va + (1ull << 41) && va + size + PAGE > w->bind_va)
+		w->bind_va = va + size + PAGE;
+}
+
+/* Unbinds a binding of the pool the worker made (not borrowed): true if it could. */
+static bool unbind_one(struct fz_worker *w)
+{
+	unsigned int i;
+	int ret;
+
+	if (!w->nbinds)
+		return false;
+	i = (unsigned int)fz_below(&w->rng, w->nbinds);
+	if (w->binds[i].borrowed)
+		return false;
+	ret = vm_unbind(w, w->binds[i].va, w->binds[i].size);
+	check(w, FZ_VM_UNBIND, ret, unbind_errs, true, "unbind a binding");
+	w->binds[i] = w->binds[--w->nbinds];
+	return true;
+}
+
+/*
+ * A well-formed request: a page range of a BO of the pool (of at most
+ * FZ_BIND_MAX_BO: the binding pins it after its handle goes) at a fresh VA.
+ */
+static bool gen_bind(struct fz_worker *w, struct drm_lumen_vm_bind *args)
+{
+	const struct fz_bo *bo;
+	uint64_t pages, first;
+
+	if (!w->nbos)
+		return false;
+	bo = &w->bos[fz_below(&w->rng, w->nbos)];
+	if (bo->size > FZ_BIND_MAX_BO)
+		return false;
+	pages = bo->size / PAGE;
+	first = fz_below(&w->rng, pages);
+	args->handle = bo->handle;
+	args->flags = fz_chance(&w->rng, 30) ? DRM_LUMEN_VM_BIND_READ_ONLY : 0;
+	args->offset = first * PAGE;
+	args->size = PAGE * (1 + fz_below(&w->rng, pages - first));
+	args->va = w->bind_va + PAGE * fz_below(&w->rng, 4);
+	return args->va + args->size <= w->va_end;
+}
+
+static void op_vm_bind(struct fz_worker *w)
+{
+	struct drm_lumen_vm_bind args = { 0 };
+	int ret;
+
+	if (w->nbinds == FZ_MAX_BINDS && !unbind_one(w))
+		return;
+	if (!gen_bind(w, &args))
+		return;
+	ret = vm_bind(w, &args);
+	check(w, FZ_VM_BIND, ret, bind_errs, true, "bind a BO range");
+	if (ret)
+		return;
+	bind_seen(w, args.va, args.size);
+	w->binds[w->nbinds++] = (struct fz_bind){ .va = args.va, .size = args.size };
+}
+
+/*
+ * A well-formed request with one thing broken.  The argument checks come
+ * before the handle lookup (Documentation/uapi.rst), so those must give
+ * exactly EINVAL; the others may give any errno VM_BIND lists.
+ */
+static void op_vm_bind_bad(struct fz_worker *w)
+{
+	struct drm_lumen_vm_bind args = { 0 };
+	int ret, want = EINVAL;
+
+	if (!gen_bind(w, &args)) {
+		args.handle = fz_any_bo_handle(w);
+		args.va = w->bind_va;
+		args.size = PAGE;
+	}
+	switch (fz_below(&w->rng, 12)) {
+	case 0:
+		args.flags |= 2u << fz_below(&w->rng, 31);	/* an unknown bit */
+		break;
+	case 1:
+		args.size = 0;
+		break;
+	case 2:
+		args.size += 1 + fz_below(&w->rng, PAGE - 1);
+		break;
+	case 3:
+		args.offset += 1 + fz_below(&w->rng, PAGE - 1);
+		break;
+	case 4:
+		args.va += 1 + fz_below(&w->rng, PAGE - 1);
+		break;
+	case 5:
+		args.va = fz_chance(&w->rng, 50) ? 0 : w->va_start - PAGE;
+		break;
+	case 6:
+		args.va = w->va_end - PAGE * fz_below(&w->rng, 2);
+		args.size = 2 * PAGE;
+		break;
+	case 7:
+		args.size = 0ull - PAGE;		/* va + size wraps */
+		break;
+	case 8:
+		/* Past the BO's end, or a stray handle. */
+		args.offset = fz_chance(&w->rng, 50) ? (1ull << 30) : 0ull - PAGE;
+		want = 0;
+		break;
+	case 9:
+		/* On a binding or on a BO's own mapping (or its guard page). */
+		if (w->nbinds && fz_chance(&w->rng, 50))
+			args.va = w->binds[fz_below(&w->rng, w->nbinds)].va;
+		else if (w->nbos)
+			args.va = w->bos[fz_below(&w->rng, w->nbos)].va +
+				  PAGE * fz_below(&w->rng, 2);
+		want = 0;
+		break;
+	case 10:
+		args.handle = fz_any_bo_handle(w);
+		want = 0;
+		break;
+	default:
+		/* Random fields: any listed errno, or even success. */
+		args.va = fz_gen_u64(w);
+		args.offset = fz_chance(&w->rng, 50) ? fz_gen_u64(w) : 0;
+		args.size = fz_gen_u64(w);
+		want = 0;
+		break;
+	}
+	if (fz_chance(&w->rng, 3))
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_VM_BIND, w->guard);
+	else
+		ret = vm_bind(w, &args);
+	check(w, FZ_VM_BIND_BAD, ret, bind_errs, false, "malformed bind");
+	if (!ret) {
+		/* Mutations can be valid (a stray handle naming a BO): keep it tidy. */
+		bind_seen(w, args.va, args.size);
+		if (w->nbinds < FZ_MAX_BINDS)
+			w->binds[w->nbinds++] = (struct fz_bind){ .va = args.va, .size = args.size };
+		else
+			vm_unbind(w, args.va, args.size);
+		return;
+	}
+	if (want && -ret != want && !w->child && ret != -EFAULT)
+		fz_unexpected(w, FZ_VM_BIND_BAD, ret, "a bad argument not refused with EINVAL");
+}
+
+/*
+ * Unbind a binding of the pool exactly (must succeed), or a range no
+ * binding has: a part of one, two at once, or stray numbers (ENOENT), or
+ * non-zero flags or padding (EINVAL).
+ */
+static void op_vm_unbind(struct fz_worker *w)
+{
+	struct drm_lumen_vm_unbind args = { 0 };
+	const struct fz_bind *b = NULL;
+	bool exact = true;	/* @want and nothing else (not for random numbers) */
+	int ret, want = ENOENT;
+
+	if (w->nbinds && fz_chance(&w->rng, 50)) {
+		unbind_one(w);
+		return;
+	}
+	if (w->nbinds)
+		b = &w->binds[fz_below(&w->rng, w->nbinds)];
+	switch (fz_below(&w->rng, 6)) {
+	case 0:
+		if (!b || b->size < 2 * PAGE)
+			return;
+		args.va = b->va + PAGE;		/* a tail of a binding */
+		args.size = b->size - PAGE;
+		break;
+	case 1:
+		if (!b || b->size < 2 * PAGE)
+			return;
+		args.va = b->va;		/* a head of a binding */
+		args.size = b->size - PAGE;
+		break;
+	case 2:
+		if (!b)
+			return;
+		args.va = b->va;		/* more than the binding */
+		args.size = b->size + PAGE;
+		break;
+	case 3:
+		args.va = b ? b->va : w->bind_va;
+		args.size = b ? b->size : PAGE;
+		if (fz_chance(&w->rng, 50))
+			args.flags = 1u << fz_below(&w->rng, 32);
+		else
+			args.pad = fz_gen_u32(w) | 1;
+		want = EINVAL;
+		break;
+	default:
+		args.va = fz_gen_u64(w);
+		args.size = fz_gen_u64(w);
+		exact = false;
+		break;
+	}
+	if (fz_chance(&w->rng, 3)) {
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_VM_UNBIND, w->guard);
+		want = EFAULT;
+		exact = true;
+	} else {
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_VM_UNBIND, &args);
+	}
+	check(w, FZ_VM_UNBIND, ret, unbind_errs, false, "unbind a range no binding has");
+	/* A child's pool is stale: its parent may have unbound anything. */
+	if (exact && -ret != want && !w->child)
+		fz_unexpected(w, FZ_VM_UNBIND, ret, "bad unbind: not the documented errno");
+	if (!ret) {
+		/* Random numbers named a binding exactly: forget it. */
+		for (unsigned int i = 0; i < w->nbinds; i++)
+			if (w->binds[i].va == args.va && w->binds[i].size == args.size) {
+				w->binds[i] = w->binds[--w->nbinds];
+				break;
+			}
+		if (b && args.size != b->size && !w->child)
+			fz_unexpected(w, FZ_VM_UNBIND, 0, "a part of a binding was unbound");
+	}
+}
+
+/* ---- User queues ------------------------------------------------------------ */
+
+#ifdef DRM_LUMEN_QUEUE_CREATE
+static const int queue_errs[] = { EINVAL, EFAULT, EACCES, ENOSPC, ENOMEM, ENOENT, 0 };
+
+/*
+ * Create a user queue from valid fields (any engine of either class, any
+ * priority), destroy one of the pool, or either ioctl with a field broken.
+ */
+static void op_queue(struct fz_worker *w)
+{
+	struct drm_lumen_queue_create create = { 0 };
+	struct drm_lumen_queue_destroy destroy = { 0 };
+	unsigned int i;
+	int ret;
+
+	switch (fz_below(&w->rng, 4)) {
+	case 0:
+	case 1:
+		if (w->nqueues == FZ_MAX_QUEUES)
+			return;
+		create.engine_class = (uint32_t)fz_below(&w->rng, 2);
+		create.engine = fz_chance(&w->rng, 30) ? DRM_LUMEN_ENGINE_ANY :
+				create.engine_class == DRM_LUMEN_ENGINE_DMA ? 0 :
+				(uint32_t)fz_below(&w->rng, w->num_cores);
+		create.priority = (uint32_t)fz_below(&w->rng, 3);
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_QUEUE_CREATE, &create);
+		/* ENOSPC: a child's queues stay with the shared file; EACCES: HIGH unprivileged. */
+		check(w, FZ_QUEUE, ret, queue_errs, ret != -EACCES && ret != -ENOSPC,
+		      "create a user queue");
+		if (!ret)
+			w->queues[w->nqueues++] = (typeof(w->queues[0])){ .id = create.id };
+		return;
+	case 2:
+		if (!w->nqueues)
+			return;
+		i = (unsigned int)fz_below(&w->rng, w->nqueues);
+		if (w->queues[i].borrowed)
+			return;
+		destroy.id = w->queues[i].id;
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_QUEUE_DESTROY, &destroy);
+		check(w, FZ_QUEUE, ret, queue_errs, true, "destroy a user queue");
+		w->queues[i] = w->queues[--w->nqueues];
+		return;
+	default:
+		if (fz_chance(&w->rng, 50)) {
+			create.engine_class = fz_gen_u32(w);
+			create.engine = fz_gen_u32(w);
+			create.priority = fz_gen_u32(w);
+			create.flags = fz_chance(&w->rng, 50) ? fz_gen_u32(w) : 0;
+			ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_QUEUE_CREATE,
+				       fz_chance(&w->rng, 5) ? w->guard : (void *)&create);
+			check(w, FZ_QUEUE, ret, queue_errs, false, "malformed queue create");
+			/* Random fields can be valid: the queue goes with the file. */
+		} else {
+			/*
+			 * Not in a child: it does not know the queues its parent
+			 * made after the fork, and ids are small numbers.
+			 */
+			if (w->child)
+				return;
+			destroy.id = fz_gen_u32(w);
+			destroy.pad = fz_chance(&w->rng, 50) ? fz_gen_u32(w) : 0;
+			for (i = 0; i < w->nqueues; i++)
+				if (w->queues[i].id == destroy.id)
+					return;
+			ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_QUEUE_DESTROY, &destroy);
+			check(w, FZ_QUEUE, ret, queue_errs, false, "destroy a stray queue id");
+		}
+		return;
+	}
+}
+#else
+static void op_queue(struct fz_worker *w)
+{
+	(void)w;
+}
+#endif
+
 /* A driver ioctl number with any size and direction, random bytes. */
 static void op_raw_ioctl(struct fz_worker *w)
 {
 	static uint8_t buf[256];
-	unsigned int nr = DRM_COMMAND_BASE + (unsigned int)fz_below(&w->rng, 8);
+	/* Every number of the table, the holes in it, and a few past its end. */
+	unsigned int nr = DRM_COMMAND_BASE + (unsigned int)fz_below(&w->rng, FZ_LAST_IOCTL + 5);
 	unsigned int size = (unsigned int)fz_below(&w->rng, sizeof(buf));
 	unsigned int dir = (unsigned int)fz_below(&w->rng, 4);
 	unsigned long request;
@@ -936,24 +1300,67 @@ static void op_raw_ioctl(struct fz_worker *w)
 		if (c->size > (16ull << 20) && c->size <= (1ull << 30))
 			c->size = (1ull << 30) + 1;
 	}
+#ifdef DRM_LUMEN_QUEUE_DESTROY
+	/* Never a queue of the pool (a child does not know all of them). */
+	if (nr == DRM_COMMAND_BASE + DRM_LUMEN_QUEUE_DESTROY) {
+		uint32_t id = 0;
+
+		if (w->child)
+			return;
+		/* What the driver reads: the bytes passed, zeroes after them. */
+		memcpy(&id, buf, size < sizeof(id) ? size : sizeof(id));
+		for (unsigned int i = 0; i < w->nqueues; i++)
+			if (w->queues[i].id == id)
+				return;
+	}
+#endif
 	if (fz_chance(&w->rng, 10))
 		arg = w->guard;
 	ret = fz_ioctl(w->fd, request, arg);
 	if (!ret && nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE)
 		gem_close(w, ((struct drm_lumen_bo_create *)arg)->handle);
-	/* Past the driver's table: EINVAL, always. */
-	if (nr > DRM_COMMAND_BASE + DRM_LUMEN_BO_INFO)
-		check(w, FZ_RAW_IOCTL, ret, past_table_errs, false, "ioctl past the table");
+	/* A random binding that took: keep the fresh-VA cursor above it. */
+	if (!ret && nr == DRM_COMMAND_BASE + DRM_LUMEN_VM_BIND && arg == buf &&
+	    size >= sizeof(struct drm_lumen_vm_bind))
+		bind_seen(w, ((struct drm_lumen_vm_bind *)buf)->va,
+			  ((struct drm_lumen_vm_bind *)buf)->size);
+	nr -= DRM_COMMAND_BASE;
+	if (nr == DRM_LUMEN_VM_BIND || nr == DRM_LUMEN_VM_UNBIND)
+		check(w, FZ_RAW_IOCTL, ret, raw_bind_errs, false, "VM_(UN)BIND, random bytes");
+	else if (nr > DRM_LUMEN_VM_UNBIND && nr <= FZ_LAST_IOCTL)
+		check(w, FZ_RAW_IOCTL, ret, raw_queue_errs, false, "queue ioctl, random bytes");
+	else if (nr > DRM_LUMEN_BO_INFO)
+		/* The table's holes (0x05 .. 0x07) and past its end: EINVAL, always. */
+		check(w, FZ_RAW_IOCTL, ret, past_table_errs, false, "ioctl not in the table");
 	else
 		check(w, FZ_RAW_IOCTL, ret, any_driver_errs, false, "driver ioctl, random bytes");
 }
 
 /* ---- Files and processes ----------------------------------------------------- */
 
-static void op_reopen(struct fz_worker *w)
+/* Closes the file and opens a new one: a new, empty context. */
+static void reopen_file(struct fz_worker *w)
 {
 	int ret;
 
+	/*
+	 * Jobs, BOs and syncobjs of the file go with it.  So do the mappings:
+	 * each holds the file, and with it every BO of the file.
+	 */
+	while (w->nmaps)
+		unmap(w, 0);
+	fz_close(w);
+	w->guilty = false;
+	ret = fz_open(w);
+	count(w, FZ_REOPEN, ret);
+	if (ret) {
+		fz_unexpected(w, FZ_REOPEN, ret, "reopen the device");
+		exit(3);
+	}
+}
+
+static void op_reopen(struct fz_worker *w)
+{
 	/* A child keeps its parent's file: what it made there stays tracked. */
 	if (w->child || fz_chance(&w->rng, 50)) {
 		/* A duplicate of the file: the same context, through another fd. */
@@ -968,19 +1375,7 @@ static void op_reopen(struct fz_worker *w)
 		count(w, FZ_REOPEN, 0);
 		return;
 	}
-	/*
-	 * Jobs, BOs and syncobjs of the file go with it.  So do the mappings:
-	 * each holds the file, and with it every BO of the file.
-	 */
-	while (w->nmaps)
-		unmap(w, 0);
-	fz_close(w);
-	ret = fz_open(w);
-	count(w, FZ_REOPEN, ret);
-	if (ret) {
-		fz_unexpected(w, FZ_REOPEN, ret, "reopen the device");
-		exit(3);
-	}
+	reopen_file(w);
 }
 
 static void reap(struct fz_worker *w, bool block)
@@ -1033,6 +1428,12 @@ static void op_fork(struct fz_worker *w)
 		w->bos[i].borrowed = true;
 	for (i = 0; i < w->nsyncobjs; i++)
 		w->syncobjs[i].borrowed = true;
+	for (i = 0; i < w->nbinds; i++)
+		w->binds[i].borrowed = true;
+	for (i = 0; i < w->nqueues; i++)
+		w->queues[i].borrowed = true;
+	/* Its fresh VAs: far from its parent's (and stale: results are relaxed). */
+	w->bind_va += 1ull << 42;
 	for (i = 0; i < steps; i++)
 		fz_step(w);
 	/* Close what it created in the shared file; the rest goes at exit. */
@@ -1063,7 +1464,11 @@ static const struct {
 	{ op_sync_file, 2 },
 	{ op_prime, 2 },
 	{ op_bo_info, 2 },
-	{ op_raw_ioctl, 2 },
+	{ op_vm_bind, 6 },
+	{ op_vm_bind_bad, 4 },
+	{ op_vm_unbind, 4 },
+	{ op_queue, 3 },
+	{ op_raw_ioctl, 3 },
 	{ op_reopen, 1 },
 	{ op_fork, 1 },
 };
@@ -1081,6 +1486,14 @@ void fz_step(struct fz_worker *w)
 		pick -= ops[i].weight;
 	if (w->verbose)
 		fprintf(stderr, "worker %u%s: %u\n", w->id, w->child ? "c" : "", i);
+	/* Not while children share the file: they would lose it under them. */
+	if (w->guilty && !w->child) {
+		reap(w, false);
+		if (!w->nchildren) {
+			reopen_file(w);
+			return;
+		}
+	}
 	ops[i].fn(w);
 	__atomic_fetch_add(&w->stats->ops, 1, __ATOMIC_RELAXED);
 }

@@ -104,12 +104,12 @@ TEST_F(bad, bo_create)
 	} cases[] = {
 		{ "size 0", { .size = 0 }, -EINVAL },
 		{ "size 0, device", { .size = 0, .flags = DRM_LUMEN_BO_DEVICE }, -EINVAL },
-		{ "unknown flag 1 << 2", { .size = 4096, .flags = 1u << 2 }, -EINVAL },
+		{ "unknown flag 1 << 3", { .size = 4096, .flags = 1u << 3 }, -EINVAL },
 		{ "unknown flag 1 << 31", { .size = 4096, .flags = 1u << 31 }, -EINVAL },
 		{ "device and unknown flag",
-		  { .size = 4096, .flags = DRM_LUMEN_BO_DEVICE | 1u << 2 }, -EINVAL },
+		  { .size = 4096, .flags = DRM_LUMEN_BO_DEVICE | 1u << 3 }, -EINVAL },
 		{ "read-only and unknown flag",
-		  { .size = 4096, .flags = DRM_LUMEN_BO_READ_ONLY | 1u << 3 }, -EINVAL },
+		  { .size = 4096, .flags = DRM_LUMEN_BO_READ_ONLY | 1u << 4 }, -EINVAL },
 		{ "size overflows page rounding", { .size = ~0ull }, -EINVAL },
 		{ "size overflows page rounding, device",
 		  { .size = ~0ull, .flags = DRM_LUMEN_BO_DEVICE }, -EINVAL },
@@ -243,8 +243,11 @@ TEST_F(bad, submit)
 		int err;
 	} cases[] = {
 #define SPOIL(field, value) ({ struct drm_lumen_submit __s = good; __s.field = (value); __s; })
-		/* Bit 0 is DRM_LUMEN_SUBMIT_SYNCS: tests/guest/timeline.c has its cases. */
-		{ "flags 2", SPOIL(flags, 2), -EINVAL },
+		/*
+		 * Bit 0 is DRM_LUMEN_SUBMIT_SYNCS (tests/guest/timeline.c has its
+		 * cases), bit 1 DRM_LUMEN_SUBMIT_QUEUE_ID (tests/guest/queues.c).
+		 */
+		{ "flags 4", SPOIL(flags, 4), -EINVAL },
 		{ "pad 1", SPOIL(pad, 1), -EINVAL },
 		{ "syncs without DRM_LUMEN_SUBMIT_SYNCS", SPOIL(syncs, 8), -EINVAL },
 		{ "sync_count without DRM_LUMEN_SUBMIT_SYNCS", SPOIL(sync_count, 1), -EINVAL },

@@ -175,4 +175,138 @@ TEST_F(prime, bo_info_bad_input)
 	LT_ASSERT_DEVICE_WORKS(self->dev);
 }
 
+/* ---- Two lumen devices ---------------------------------------------------- */
+
+#define SHARE_SIZE	(64 * 1024 + 4096)
+
+/*
+ * Opens two distinct lumen devices, or SKIPs with the reason: the guest
+ * suite boots with one device unless tools/vm/lumen-vm runs it with
+ * --devices 2.
+ */
+#define TWO_DEVICES_OR_SKIP(a, b) do {					\
+	int __idx[2], __n = accel_list(__idx, 2);			\
+	ASSERT_LE(0, __n);						\
+	if (__n < 2)							\
+		SKIP(return, "%d lumen device(s): sharing between two devices needs " \
+		     "a machine with two (lumen-vm --devices 2)", __n);	\
+	ASSERT_EQ(0, accel_open(__idx[0], (a)));			\
+	ASSERT_EQ(0, accel_open(__idx[1], (b)));			\
+} while (0)
+
+/*
+ * A system BO of one device, exported and imported into the other: a COPY
+ * job of the importing device reads what the CPU wrote through the
+ * exporter's mapping, and what it writes into the import shows in the
+ * exporter's mapping.  Both directions, cached and write-combined.
+ */
+TEST_F_TIMEOUT(prime, two_devices_share_a_buffer, 180)
+{
+	static const uint32_t kinds[] = { 0, ACCEL_BO_WC };
+	struct accel_dev *devs[2];
+	size_t dir, k;
+
+	TWO_DEVICES_OR_SKIP(&devs[0], &devs[1]);
+	for (dir = 0; dir < 2; dir++) {
+		struct accel_dev *exp = devs[dir], *imp = devs[!dir];
+
+		for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+			struct accel_bo *bo, *imported, *scratch;
+			void *map, *scratch_map;
+			unsigned char *want = malloc(SHARE_SIZE);
+			int fd;
+
+			ASSERT_NE(NULL, want);
+			ASSERT_EQ(0, accel_bo_create(exp, SHARE_SIZE, kinds[k], &bo));
+			ASSERT_EQ(0, accel_bo_map(bo, &map));
+			ASSERT_EQ(0, accel_bo_export(bo, &fd));
+			ASSERT_EQ(0, accel_bo_import(imp, fd, &imported));
+			close(fd);
+			EXPECT_EQ(SHARE_SIZE, accel_bo_size(imported));
+			ASSERT_EQ(0, lt_bo_create_mapped(imp, SHARE_SIZE, 0, &scratch,
+							 &scratch_map));
+
+			/* The exporter's CPU writes, the importer's device reads. */
+			lt_rng_fill(&self->rng, want, SHARE_SIZE);
+			memcpy(map, want, SHARE_SIZE);
+			ASSERT_EQ(0, lt_copy(imp, 0, scratch, 0, imported, 0, SHARE_SIZE));
+			EXPECT_EQ(SHARE_SIZE, lt_mismatch(scratch_map, want, SHARE_SIZE))
+				TH_LOG("device %zu read other bytes than device %zu's CPU wrote",
+				       !dir, dir);
+
+			/* The importer's device writes, the exporter's CPU reads. */
+			lt_rng_fill(&self->rng, want, SHARE_SIZE);
+			memcpy(scratch_map, want, SHARE_SIZE);
+			ASSERT_EQ(0, lt_copy(imp, 0, imported, 0, scratch, 0, SHARE_SIZE));
+			EXPECT_EQ(SHARE_SIZE, lt_mismatch(map, want, SHARE_SIZE))
+				TH_LOG("device %zu's mapping misses device %zu's writes",
+				       dir, !dir);
+
+			/* The exporting device sees the same bytes through its own VA. */
+			{
+				struct accel_bo *mine;
+				void *mine_map;
+
+				ASSERT_EQ(0, lt_bo_create_mapped(exp, SHARE_SIZE, 0, &mine,
+								 &mine_map));
+				ASSERT_EQ(0, lt_copy(exp, 0, mine, 0, bo, 0, SHARE_SIZE));
+				EXPECT_EQ(SHARE_SIZE,
+					  lt_mismatch(mine_map, want, SHARE_SIZE));
+				accel_bo_free(mine);
+			}
+			accel_bo_free(scratch);
+			accel_bo_free(imported);
+			accel_bo_free(bo);
+			free(want);
+		}
+		LT_ASSERT_DEVICE_WORKS(exp);
+		LT_ASSERT_DEVICE_WORKS(imp);
+	}
+	accel_close(devs[1]);
+	accel_close(devs[0]);
+}
+
+/*
+ * The import keeps the exporter's buffer alive: with the exporting file
+ * closed (its BO, mapping, dma-buf fd and file all gone), the importing
+ * device still reads and writes the buffer and gets its bytes back.
+ */
+TEST_F_TIMEOUT(prime, import_outlives_the_exporting_file, 180)
+{
+	struct accel_bo *bo, *imported, *scratch, *back;
+	void *map, *scratch_map, *back_map;
+	struct accel_dev *exp, *imp;
+	unsigned char *want = malloc(SHARE_SIZE);
+	int fd;
+
+	ASSERT_NE(NULL, want);
+	TWO_DEVICES_OR_SKIP(&exp, &imp);
+	ASSERT_EQ(0, accel_bo_create(exp, SHARE_SIZE, 0, &bo));
+	ASSERT_EQ(0, accel_bo_map(bo, &map));
+	lt_rng_fill(&self->rng, want, SHARE_SIZE);
+	memcpy(map, want, SHARE_SIZE);
+	ASSERT_EQ(0, accel_bo_export(bo, &fd));
+	ASSERT_EQ(0, accel_bo_import(imp, fd, &imported));
+	close(fd);
+	accel_bo_free(bo);
+	accel_close(exp);
+
+	ASSERT_EQ(0, lt_bo_create_mapped(imp, SHARE_SIZE, 0, &scratch, &scratch_map));
+	ASSERT_EQ(0, lt_bo_create_mapped(imp, SHARE_SIZE, 0, &back, &back_map));
+	ASSERT_EQ(0, lt_copy(imp, 0, scratch, 0, imported, 0, SHARE_SIZE));
+	EXPECT_EQ(SHARE_SIZE, lt_mismatch(scratch_map, want, SHARE_SIZE))
+		TH_LOG("the buffer lost its bytes with the exporting file");
+	lt_rng_fill(&self->rng, want, SHARE_SIZE);
+	memcpy(scratch_map, want, SHARE_SIZE);
+	ASSERT_EQ(0, lt_copy(imp, 0, imported, 0, scratch, 0, SHARE_SIZE));
+	ASSERT_EQ(0, lt_copy(imp, 0, back, 0, imported, 0, SHARE_SIZE));
+	EXPECT_EQ(SHARE_SIZE, lt_mismatch(back_map, want, SHARE_SIZE));
+	accel_bo_free(back);
+	accel_bo_free(scratch);
+	accel_bo_free(imported);
+	LT_ASSERT_DEVICE_WORKS(imp);
+	accel_close(imp);
+	free(want);
+}
+
 TEST_HARNESS_MAIN

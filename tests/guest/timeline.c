@@ -541,8 +541,11 @@ TEST_F(timeline, old_layout_still_works)
 	ASSERT_EQ(0, lt_ioctl(self->fd, OLD_IOCTL_SUBMIT, &args));
 	ASSERT_EQ(0, lt_job_result(out));
 	EXPECT_EQ(0x01d, self->map[SLOT(0) / 8]);
-	/* Flag bit 0 is DRM_LUMEN_SUBMIT_SYNCS now; bit 1 is still unknown. */
-	args.flags = 2;
+	/*
+	 * Flag bits 0 and 1 are DRM_LUMEN_SUBMIT_SYNCS and _QUEUE_ID now;
+	 * bit 2 is still unknown.
+	 */
+	args.flags = 4;
 	EXPECT_EQ(-EINVAL, lt_ioctl(self->fd, OLD_IOCTL_SUBMIT, &args));
 
 	accel_cmdbuf_free(cb);
@@ -576,7 +579,8 @@ struct bad_case {
  * refused submit must leave both without a fence or point.
  */
 static const struct bad_case bad_cases[] = {
-	{ "unknown_submit_flag", SYNCS_ | 2, 0, true, {}, 0, false, -EINVAL },
+	/* Bit 1 is DRM_LUMEN_SUBMIT_QUEUE_ID (tests/guest/queues.c). */
+	{ "unknown_submit_flag", SYNCS_ | 4, 0, true, {}, 0, false, -EINVAL },
 	{ "top_submit_flag", SYNCS_ | 0x80000000u, 0, true, {}, 0, false, -EINVAL },
 	{ "pad", SYNCS_, 1, true, {}, 0, false, -EINVAL },
 	{ "syncs_without_flag", 0, 0, true, {}, 0, false, -EINVAL },

@@ -9,9 +9,13 @@
  * test wrote from the CPU.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "lumen_test.h"
@@ -288,6 +292,180 @@ TEST_F(bind, binding_outlives_the_handle)
 	self->bo = NULL;
 	ASSERT_EQ(0, read_va(self, va, BO_SIZE));
 	EXPECT_EQ(BO_SIZE, lt_mismatch(self->dst_map, before, BO_SIZE));
+}
+
+/* ---- Partial unbind ------------------------------------------------------ */
+
+/*
+ * VM_UNBIND removes exactly one binding, named by its va and size.  Any
+ * other range -- part of a binding, two adjacent bindings at once, an
+ * unaligned or overflowing range, nothing mapped -- is -ENOENT, and every
+ * binding keeps mapping what it mapped.
+ */
+TEST_F(bind, partial_unbind_is_refused_and_changes_nothing)
+{
+	const uint64_t va = self->va;
+	const struct {
+		const char *what;
+		uint64_t va, size;
+	} cases[] = {
+		{ "first page of a binding", va, PAGE },
+		{ "last page of a binding", va + 3 * PAGE, PAGE },
+		{ "middle of a binding", va + PAGE, 2 * PAGE },
+		{ "binding's va, longer", va, 5 * PAGE },
+		{ "straddling two bindings", va + 2 * PAGE, 4 * PAGE },
+		{ "both bindings exactly", va, 8 * PAGE },
+		{ "va unaligned", va + 1, 4 * PAGE },
+		{ "size unaligned", va, 4 * PAGE + 1 },
+		{ "size 0", va, 0 },
+		{ "va + size overflows", va, 0ull - PAGE },
+		{ "va near the top, overflowing", 0ull - PAGE, 2 * PAGE },
+		{ "not mapped", va + 64 * PAGE, PAGE },
+		{ "the BO's own mapping", accel_bo_va(self->bo), BO_SIZE },
+	};
+	size_t i;
+
+	/* Two adjacent bindings: BO pages 0..3 at va, pages 4..7 at va + 4 pages. */
+	ASSERT_EQ(0, accel_vm_bind(self->dev, self->bo, 0, 4 * PAGE, va, 0));
+	ASSERT_EQ(0, accel_vm_bind(self->dev, self->bo, 4 * PAGE, 4 * PAGE, va + 4 * PAGE, 0));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int ret = raw_unbind(self->dev, cases[i].va, cases[i].size, 0, 0);
+
+		EXPECT_EQ(-ENOENT, ret) TH_LOG("%s: %s", cases[i].what, accel_strerror(ret));
+	}
+	/* Both bindings still map all of their pages, the BO's own mapping too. */
+	ASSERT_EQ(0, read_va(self, va, 8 * PAGE));
+	EXPECT_EQ(8 * PAGE, lt_mismatch(self->dst_map, self->bo_map, 8 * PAGE));
+	ASSERT_EQ(0, read_va(self, accel_bo_va(self->bo), BO_SIZE));
+	EXPECT_EQ(BO_SIZE, lt_mismatch(self->dst_map, self->bo_map, BO_SIZE));
+	/* The exact ranges unbind, each only its own pages. */
+	ASSERT_EQ(0, accel_vm_unbind(self->dev, va + 4 * PAGE, 4 * PAGE));
+	EXPECT_EQ(-EFAULT, read_va(self, va + 4 * PAGE, PAGE));
+	ASSERT_EQ(0, read_va(self, va, 4 * PAGE));
+	EXPECT_EQ(4 * PAGE, lt_mismatch(self->dst_map, self->bo_map, 4 * PAGE));
+	ASSERT_EQ(0, accel_vm_unbind(self->dev, va, 4 * PAGE));
+	EXPECT_EQ(-EFAULT, read_va(self, va, PAGE));
+}
+
+/* ---- Page-table accounting ----------------------------------------------- */
+
+/* A numeric key of /proc/self/fdinfo/@fd: 0, or -ENOENT without it. */
+static int fdinfo_u64(int fd, const char *key, uint64_t *val)
+{
+	char path[64], line[256];
+	size_t len = strlen(key);
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			*val = strtoull(line + len + 1, NULL, 10);
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* The device's pt_bytes in sysfs (the device of @info.path). */
+static int sysfs_pt_bytes(const struct accel_info *info, uint64_t *val)
+{
+	const char *node = strrchr(info->path, '/');
+	char path[128];
+	FILE *f;
+	int ok;
+
+	if (!node)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/sys/class/accel%s/device/lumen/pt_bytes", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%" SCNu64, val) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+#define PT_KEY		"drm-lumen-pt-bytes"
+#define CHUNK		(32ull << 20)
+#define GIB		(1ull << 30)
+
+/*
+ * Mapping 1 GiB at a VA no table covers yet costs exactly 512 leaf
+ * tables, one level-1 table and (in a fresh 512 GiB slot) one level-2
+ * table, 4 KiB each; fdinfo and the device's sysfs total grow by that.
+ * Tables stay while the file is open (unbinding and binding again adds
+ * none) and all go when it is closed: the device total returns to what it
+ * was before the file was opened.
+ */
+TEST_F_TIMEOUT(bind, page_tables_are_counted_and_freed, 300)
+{
+	const uint64_t base = 1ull << 40;	/* level-2 slot 2: never used by BO VAs */
+	const uint64_t want = (512 + 1 + 1) * PAGE;
+	uint64_t dev_before, dev_open, dev_mapped, dev_after;
+	uint64_t pt_before, pt_mapped, pt_unmapped, pt_again;
+	struct accel_dev *dev;
+	struct accel_bo *bo;
+	uint64_t off;
+	int fd;
+
+	ASSERT_GT(self->info.va_end, base + GIB);
+	ASSERT_EQ(0, sysfs_pt_bytes(&self->info, &dev_before));
+	ASSERT_EQ(0, accel_open_path(self->info.path, &dev));
+	fd = accel_fd(dev);
+	ASSERT_EQ(0, fdinfo_u64(fd, PT_KEY, &pt_before));
+	/* A new file has its root table, one page. */
+	EXPECT_EQ(PAGE, pt_before);
+	ASSERT_EQ(0, sysfs_pt_bytes(&self->info, &dev_open));
+	EXPECT_EQ(dev_before + PAGE, dev_open);
+
+	/* One 32 MiB BO (its own mapping adds tables too: baseline after it). */
+	ASSERT_EQ(0, accel_bo_create(dev, CHUNK, 0, &bo));
+	ASSERT_EQ(0, fdinfo_u64(fd, PT_KEY, &pt_before));
+	ASSERT_EQ(0, sysfs_pt_bytes(&self->info, &dev_open));
+	for (off = 0; off < GIB; off += CHUNK)
+		ASSERT_EQ(0, accel_vm_bind(dev, bo, 0, CHUNK, base + off, 0));
+	ASSERT_EQ(0, fdinfo_u64(fd, PT_KEY, &pt_mapped));
+	EXPECT_EQ(want, pt_mapped - pt_before)
+		TH_LOG("1 GiB mapped: %llu page-table bytes",
+		       (unsigned long long)(pt_mapped - pt_before));
+	ASSERT_EQ(0, sysfs_pt_bytes(&self->info, &dev_mapped));
+	EXPECT_EQ(want, dev_mapped - dev_open);
+
+	/* The mappings work: the last chunk reads the BO's bytes (zeroes). */
+	ASSERT_EQ(0, lt_copy_va(dev, 0, base + GIB - CHUNK, base, PAGE));
+	/* The job's command buffer is a BO too, mapped low: count again. */
+	ASSERT_EQ(0, fdinfo_u64(fd, PT_KEY, &pt_mapped));
+
+	/* Tables stay for the file's lifetime, and are reused. */
+	for (off = 0; off < GIB; off += CHUNK)
+		ASSERT_EQ(0, accel_vm_unbind(dev, base + off, CHUNK));
+	ASSERT_EQ(0, fdinfo_u64(fd, PT_KEY, &pt_unmapped));
+	EXPECT_EQ(pt_mapped, pt_unmapped);
+	for (off = 0; off < GIB; off += CHUNK)
+		ASSERT_EQ(0, accel_vm_bind(dev, bo, 0, CHUNK, base + off, 0));
+	ASSERT_EQ(0, fdinfo_u64(fd, PT_KEY, &pt_again));
+	EXPECT_EQ(pt_mapped, pt_again);
+
+	/* Closing the file frees every table it had. */
+	accel_bo_free(bo);
+	accel_close(dev);
+	/*
+	 * The copy job holds the VM until the scheduler frees it, which may
+	 * happen just after its fence signalled: give it a few seconds.
+	 */
+	for (int i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, sysfs_pt_bytes(&self->info, &dev_after));
+		if (dev_after == dev_before)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(dev_before, dev_after);
+	LT_ASSERT_DEVICE_WORKS(self->dev);
 }
 
 TEST_HARNESS_MAIN

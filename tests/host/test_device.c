@@ -239,7 +239,7 @@ TEST(bo_create_arguments)
 	EXPECT_EQ(-EINVAL, accel_bo_create(NULL, 4096, 0, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 0, 0, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 0, ACCEL_BO_DEVICE, &bo));
-	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 1u << 2, &bo));
+	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 1u << 3, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 1u << 31, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_create(&dev, 4096, 0, NULL));
 	EXPECT_NULL(bo);
@@ -286,6 +286,7 @@ TEST(bo_flags_are_uapi)
 {
 	EXPECT_EQ(DRM_LUMEN_BO_DEVICE, ACCEL_BO_DEVICE);
 	EXPECT_EQ(DRM_LUMEN_BO_READ_ONLY, ACCEL_BO_READ_ONLY);
+	EXPECT_EQ(DRM_LUMEN_BO_WC, ACCEL_BO_WC);
 }
 
 /* ---- Command buffers ------------------------------------------------------ */

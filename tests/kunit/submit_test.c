@@ -29,7 +29,7 @@ struct submit_case {
 
 static const struct submit_case submit_cases[] = {
 	{ "smallest", { .cmdbuf_va = VA_START, .cmdbuf_size = 64 }, 0 },
-	{ "flags", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 2 }, -EINVAL },
+	{ "flags", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 4 }, -EINVAL },
 	/* DRM_LUMEN_SUBMIT_SYNCS (1): syncs, sync_count up to 256; pad zero. */
 	{ "syncs_flag_alone", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1 }, 0 },
 	{ "syncs_256", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1, .syncs = 8,
@@ -50,6 +50,13 @@ static const struct submit_case submit_cases[] = {
 	{ "queue_past", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .queue = 16 }, -EINVAL },
 	{ "queue_max", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .queue = U32_MAX },
 	  -EINVAL },
+	/* DRM_LUMEN_SUBMIT_QUEUE_ID (2): a user queue id, looked up later. */
+	{ "queue_id_any_value", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 2,
+				  .queue = U32_MAX }, 0 },
+	{ "queue_id_with_syncs", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 3,
+				   .queue = 16 }, 0 },
+	{ "queue_id_size_still_checked", { .cmdbuf_va = VA_START, .cmdbuf_size = 65,
+					   .flags = 2 }, -EINVAL },
 	/* cmdbuf_size: a multiple of 64 in [64, 4 MiB]. */
 	{ "size_0", { .cmdbuf_va = VA_START }, -EINVAL },
 	{ "size_32", { .cmdbuf_va = VA_START, .cmdbuf_size = 32 }, -EINVAL },
@@ -80,7 +87,7 @@ static const struct submit_case submit_cases[] = {
 	{ "handles_unchecked", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .bo_count = 1,
 				 .bo_handles = 1, .in_syncobj = 7, .out_syncobj = 9 }, 0 },
 	/* The documented order: flags, queue, size, va, bo_count. */
-	{ "order_flags_first", { .flags = 2, .queue = 99, .bo_count = 5000 }, -EINVAL },
+	{ "order_flags_first", { .flags = 4, .queue = 99, .bo_count = 5000 }, -EINVAL },
 	{ "order_bos_before_syncs", { .cmdbuf_va = VA_START, .cmdbuf_size = 64, .flags = 1,
 				      .bo_count = 5000, .sync_count = 5000 }, -E2BIG },
 	{ "order_size_before_va", { .cmdbuf_va = 8, .cmdbuf_size = 0x800000 }, -E2BIG },

@@ -4,7 +4,8 @@
  *
  *   lumen-smi [-j]            every device, one line each (-j: JSON)
  *   lumen-smi [-j] info N     everything known about /dev/accel/accelN
- *   lumen-smi memory [N]      memory of device N (default 0) and its processes
+ *   lumen-smi [-j] memory [N] memory of device N (default: every device), in
+ *                             total and per process (-j: JSON, exact bytes)
  *   lumen-smi [-n COUNT] [-d SECS] top [N]
  *                             live engine and process utilisation (usage.c)
  *
@@ -52,11 +53,12 @@ static void usage(FILE *out)
 		"usage: " PROG " [-j] [-n COUNT] [-d SECS] [info N | memory [N] | top [N]]\n"
 		"  (no command)  list every lumen device\n"
 		"  info N        describe /dev/accel/accelN\n"
-		"  memory [N]    memory used on accelN (default 0), in total and per process\n"
+		"  memory [N]    memory used on accelN (default: every device), in total and\n"
+		"                per process\n"
 		"  top [N]       engine and process utilisation of accelN, refreshed in place\n"
 		"  -n COUNT      top: stop after COUNT refreshes (default: run until killed)\n"
 		"  -d SECS       top: refresh interval in seconds (default 1)\n"
-		"  -j, --json    print JSON instead of text (list, info)\n"
+		"  -j, --json    print JSON instead of text (list, info, memory)\n"
 		"  -h, --help    print this help\n");
 }
 
@@ -312,26 +314,81 @@ static int cmd_info(const char *arg, bool json)
 	return 0;
 }
 
-/* memory and top: the device index (default 0) and its PCI address. */
-static int usage_cmd(const char *cmd, const char *arg, long iterations, double interval)
+/* A device index argument: 0 .. INT_MAX, or -1 (said so) if it is none. */
+static long parse_index(const char *arg)
+{
+	char *end;
+	long index;
+
+	errno = 0;
+	index = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || index < 0 || index > INT_MAX) {
+		fprintf(stderr, PROG ": '%s' is not a device index\n", arg);
+		return -1;
+	}
+	return index;
+}
+
+/* top: the device index (default 0) and its PCI address. */
+static int usage_cmd(const char *arg, long iterations, double interval)
 {
 	struct smi_device d;
-	char *end;
-	long index = 0;
+	long index = arg ? parse_index(arg) : 0;
 
-	if (arg) {
-		errno = 0;
-		index = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || index < 0 || index > INT_MAX) {
-			fprintf(stderr, PROG ": '%s' is not a device index\n", arg);
-			return 2;
-		}
-	}
+	if (index < 0)
+		return 2;
 	if (load_device((int)index, &d))
 		return 1;
-	if (!strcmp(cmd, "memory"))
-		return smi_cmd_memory(d.index, d.pci, &d.info);
 	return smi_cmd_top(d.index, d.pci, &d.info, iterations, interval);
+}
+
+/* memory: device @arg, or every device without it. */
+static int cmd_memory(const char *arg, bool json)
+{
+	int indices[ACCEL_MAX_DEVICES];
+	int count, shown = 0, status = 0;
+	struct smi_device d;
+
+	if (arg) {
+		long index = parse_index(arg);
+
+		if (index < 0)
+			return 2;
+		indices[0] = (int)index;
+		count = 1;
+	} else {
+		count = accel_list(indices, ACCEL_MAX_DEVICES);
+		if (count < 0) {
+			fprintf(stderr, PROG ": cannot list devices: %s\n",
+				accel_strerror(count));
+			return 1;
+		}
+		if (!count) {
+			fprintf(stderr, PROG ": no lumen device found (is lumen.ko loaded?)\n");
+			return 1;
+		}
+		if (count > ACCEL_MAX_DEVICES)
+			count = ACCEL_MAX_DEVICES;
+	}
+	if (json)
+		printf("{\n  \"devices\": [");
+	for (int n = 0; n < count; n++) {
+		if (load_device(indices[n], &d)) {
+			status = 1;
+			continue;
+		}
+		if (json)
+			printf("%s\n", shown ? "," : "");
+		else if (shown)
+			putchar('\n');
+		if (smi_cmd_memory(d.index, d.pci, &d.info, json))
+			status = 1;
+		else
+			shown++;
+	}
+	if (json)
+		printf("%s]\n}\n", shown ? "\n  " : "");
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -379,10 +436,11 @@ int main(int argc, char **argv)
 		return cmd_list(json);
 	if (!strcmp(argv[optind], "info") && argc - optind == 2)
 		return cmd_info(argv[optind + 1], json);
-	if ((!strcmp(argv[optind], "memory") || !strcmp(argv[optind], "top")) &&
-	    argc - optind <= 2)
-		return usage_cmd(argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
-				 iterations, interval);
+	if (!strcmp(argv[optind], "memory") && argc - optind <= 2)
+		return cmd_memory(argc - optind == 2 ? argv[optind + 1] : NULL, json);
+	if (!strcmp(argv[optind], "top") && argc - optind <= 2)
+		return usage_cmd(argc - optind == 2 ? argv[optind + 1] : NULL, iterations,
+				 interval);
 	usage(stderr);
 	return 2;
 }

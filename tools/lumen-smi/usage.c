@@ -57,6 +57,9 @@ int smi_read_dev_stats(int index, const struct accel_info *info, struct smi_dev_
 		err = read_dev_u64(index, "devmem_used_bytes", &s->devmem_used);
 	if (!err)
 		err = read_dev_u64(index, "system_bo_bytes", &s->system_bo);
+	/* Older drivers have no pt_bytes: 0, not an error. */
+	if (!err && read_dev_u64(index, "pt_bytes", &s->pt))
+		s->pt = 0;
 	for (e = 0; !err && e < info->num_engines && e < SMI_MAX_ENGINES; e++) {
 		smi_engine_name(info, e, engine, sizeof(engine));
 		snprintf(name, sizeof(name), "%s_busy_ns", engine);
@@ -121,6 +124,12 @@ static bool parse_fdinfo(FILE *f, const char *pci, const struct accel_info *info
 			c->system_bytes = parse_size(v);
 		else if (!strcmp(key, "drm-total-devmem"))
 			c->devmem_bytes = parse_size(v);
+		else if (!strcmp(key, "drm-resident-system"))
+			c->system_resident = parse_size(v);
+		else if (!strcmp(key, "drm-resident-devmem"))
+			c->devmem_resident = parse_size(v);
+		else if (!strcmp(key, "drm-lumen-pt-bytes"))
+			c->pt_bytes = parse_size(v);
 		else if (!strncmp(key, "drm-engine-", 11))
 			for (e = 0; e < info->num_engines && e < SMI_MAX_ENGINES; e++) {
 				smi_engine_name(info, e, engine, sizeof(engine));
@@ -210,11 +219,98 @@ static double mib(uint64_t bytes)
 	return (double)bytes / (1 << 20);
 }
 
-int smi_cmd_memory(int index, const char *pci, const struct accel_info *info)
+/* A process's lumen files of one device, summed. */
+struct smi_proc {
+	int pid;
+	char comm[32];
+	int files;
+	uint64_t system_bytes, system_resident, devmem_bytes, devmem_resident, pt_bytes;
+};
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct smi_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Sums @clients per process into @procs (room for @n); returns how many, by pid. */
+static int sum_per_process(const struct smi_client *clients, int n, struct smi_proc *procs)
+{
+	int np = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct smi_client *c = &clients[i];
+		struct smi_proc *p = NULL;
+
+		for (int j = 0; j < np && !p; j++)
+			if (procs[j].pid == c->pid)
+				p = &procs[j];
+		if (!p) {
+			p = &procs[np++];
+			memset(p, 0, sizeof(*p));
+			p->pid = c->pid;
+			snprintf(p->comm, sizeof(p->comm), "%s", c->comm);
+		}
+		p->files++;
+		p->system_bytes += c->system_bytes;
+		p->system_resident += c->system_resident;
+		p->devmem_bytes += c->devmem_bytes;
+		p->devmem_resident += c->devmem_resident;
+		p->pt_bytes += c->pt_bytes;
+	}
+	qsort(procs, np, sizeof(*procs), cmp_proc);
+	return np;
+}
+
+static void print_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_memory_json(int index, const char *pci, const struct smi_dev_stats *s,
+			      const struct smi_proc *procs, int np)
+{
+	printf("    {\n      \"index\": %d,\n      \"pci_address\": ", index);
+	if (pci[0])
+		print_json_str(pci);
+	else
+		printf("null");
+	printf(",\n      \"devmem_total_bytes\": %" PRIu64 ",\n      \"devmem_used_bytes\": %"
+	       PRIu64 ",\n      \"system_bo_bytes\": %" PRIu64 ",\n      \"pt_bytes\": %"
+	       PRIu64 ",\n      \"processes\": [", s->devmem_total, s->devmem_used,
+	       s->system_bo, s->pt);
+	for (int i = 0; i < np; i++) {
+		const struct smi_proc *p = &procs[i];
+
+		printf("%s\n        { \"pid\": %d, \"comm\": ", i ? "," : "", p->pid);
+		print_json_str(p->comm);
+		printf(", \"files\": %d, \"system_bytes\": %" PRIu64
+		       ", \"system_resident_bytes\": %" PRIu64 ", \"devmem_bytes\": %" PRIu64
+		       ", \"devmem_resident_bytes\": %" PRIu64 ", \"pt_bytes\": %" PRIu64 " }",
+		       p->files, p->system_bytes, p->system_resident, p->devmem_bytes,
+		       p->devmem_resident, p->pt_bytes);
+	}
+	printf("%s]\n    }", np ? "\n      " : "");
+}
+
+int smi_cmd_memory(int index, const char *pci, const struct accel_info *info, bool json)
 {
 	static struct smi_client clients[SMI_MAX_CLIENTS];
+	static struct smi_proc procs[SMI_MAX_CLIENTS];
 	struct smi_dev_stats s;
-	int n, err;
+	int n, np, err;
 
 	err = smi_read_dev_stats(index, info, &s);
 	if (err) {
@@ -222,16 +318,22 @@ int smi_cmd_memory(int index, const char *pci, const struct accel_info *info)
 			index, strerror(-err));
 		return 1;
 	}
-	printf("accel%d %s: device memory %.1f / %.1f MiB used, system BOs %.1f MiB\n",
-	       index, pci[0] ? pci : "-", mib(s.devmem_used), mib(s.devmem_total),
-	       mib(s.system_bo));
 	n = smi_scan_clients(pci, info, clients, SMI_MAX_CLIENTS);
-	printf("%8s  %-16s  %8s  %12s  %12s\n", "PID", "COMMAND", "CLIENT", "SYSTEM MiB",
-	       "DEVMEM MiB");
-	for (int i = 0; i < n; i++)
-		printf("%8d  %-16s  %8" PRIu64 "  %12.1f  %12.1f\n", clients[i].pid,
-		       clients[i].comm, clients[i].client_id, mib(clients[i].system_bytes),
-		       mib(clients[i].devmem_bytes));
+	np = sum_per_process(clients, n, procs);
+	if (json) {
+		print_memory_json(index, pci, &s, procs, np);
+		return 0;
+	}
+	printf("accel%d %s: device memory %.1f / %.1f MiB used, system BOs %.1f MiB, "
+	       "page tables %.1f MiB\n", index, pci[0] ? pci : "-", mib(s.devmem_used),
+	       mib(s.devmem_total), mib(s.system_bo), mib(s.pt));
+	printf("%8s  %-16s  %5s  %12s  %12s  %12s  %12s  %10s\n", "PID", "COMMAND", "FILES",
+	       "SYSTEM MiB", "SYS RES MiB", "DEVMEM MiB", "DEV RES MiB", "PT KiB");
+	for (int i = 0; i < np; i++)
+		printf("%8d  %-16s  %5d  %12.1f  %12.1f  %12.1f  %12.1f  %10.0f\n",
+		       procs[i].pid, procs[i].comm, procs[i].files, mib(procs[i].system_bytes),
+		       mib(procs[i].system_resident), mib(procs[i].devmem_bytes),
+		       mib(procs[i].devmem_resident), procs[i].pt_bytes / 1024.0);
 	return 0;
 }
 

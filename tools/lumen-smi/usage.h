@@ -16,7 +16,7 @@
 
 /* A device's counters, from /sys/class/accel/accelN/device/lumen/. */
 struct smi_dev_stats {
-	uint64_t devmem_total, devmem_used, system_bo;
+	uint64_t devmem_total, devmem_used, system_bo, pt;
 	uint64_t busy_ns[SMI_MAX_ENGINES];
 	uint64_t commands[SMI_MAX_ENGINES];
 	uint64_t bytes[SMI_MAX_ENGINES];
@@ -29,6 +29,8 @@ struct smi_client {
 	char comm[32];
 	uint64_t client_id;
 	uint64_t system_bytes, devmem_bytes;
+	uint64_t system_resident, devmem_resident;
+	uint64_t pt_bytes;		/* drm-lumen-pt-bytes: its page tables */
 	uint64_t busy_ns[SMI_MAX_ENGINES];
 };
 
@@ -45,7 +47,11 @@ int smi_read_dev_stats(int index, const struct accel_info *info, struct smi_dev_
 int smi_scan_clients(const char *pci, const struct accel_info *info,
 		     struct smi_client *clients, int max);
 
-int smi_cmd_memory(int index, const char *pci, const struct accel_info *info);
+/*
+ * lumen-smi memory: the device's totals and, per process, the sum over its
+ * lumen files of the device.  @json: one JSON object (no newline after).
+ */
+int smi_cmd_memory(int index, const char *pci, const struct accel_info *info, bool json);
 int smi_cmd_top(int index, const char *pci, const struct accel_info *info,
 		long iterations, double interval);
 

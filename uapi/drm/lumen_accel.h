@@ -39,6 +39,13 @@ extern "C" {
 #define DRM_IOCTL_LUMEN_VM_UNBIND \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_LUMEN_VM_UNBIND, struct drm_lumen_vm_unbind)
 
+#define DRM_LUMEN_QUEUE_CREATE		0x0a
+#define DRM_LUMEN_QUEUE_DESTROY		0x0b
+#define DRM_IOCTL_LUMEN_QUEUE_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LUMEN_QUEUE_CREATE, struct drm_lumen_queue_create)
+#define DRM_IOCTL_LUMEN_QUEUE_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_LUMEN_QUEUE_DESTROY, struct drm_lumen_queue_destroy)
+
 /**
  * enum drm_lumen_query_type - what &drm_lumen_query asks for
  * @DRM_LUMEN_QUERY_DEVICE_INFO: &struct drm_lumen_device_info
@@ -101,7 +108,14 @@ struct drm_lumen_device_info {
 #define DRM_LUMEN_BO_DEVICE		(1u << 0)
 /** DRM_LUMEN_BO_READ_ONLY - map the BO read-only in the device VA space. */
 #define DRM_LUMEN_BO_READ_ONLY		(1u << 1)
-#define DRM_LUMEN_BO_FLAGS		(DRM_LUMEN_BO_DEVICE | DRM_LUMEN_BO_READ_ONLY)
+/**
+ * DRM_LUMEN_BO_WC - map a system BO write-combined (uncached) for the CPU
+ * instead of cached.  Device BOs are always write-combined: the flag is
+ * allowed there and changes nothing.
+ */
+#define DRM_LUMEN_BO_WC			(1u << 2)
+#define DRM_LUMEN_BO_FLAGS		(DRM_LUMEN_BO_DEVICE | DRM_LUMEN_BO_READ_ONLY | \
+					 DRM_LUMEN_BO_WC)
 
 /**
  * struct drm_lumen_bo_create - create a zero-filled buffer object
@@ -168,7 +182,10 @@ struct drm_lumen_submit {
 	__u64 cmdbuf_va;
 	/** @cmdbuf_size: bytes, a multiple of 64, 64 .. max_cmdbuf_size. */
 	__u32 cmdbuf_size;
-	/** @queue: hardware queue, below &drm_lumen_device_info.num_queues. */
+	/**
+	 * @queue: hardware queue, below &drm_lumen_device_info.num_queues;
+	 * with %DRM_LUMEN_SUBMIT_QUEUE_ID, a user queue id.
+	 */
 	__u32 queue;
 	/**
 	 * @bo_handles: user pointer to @bo_count __u32 GEM handles of the BOs
@@ -204,7 +221,12 @@ struct drm_lumen_submit {
 /* &drm_lumen_submit.flags */
 /** DRM_LUMEN_SUBMIT_SYNCS - &drm_lumen_submit.syncs is valid. */
 #define DRM_LUMEN_SUBMIT_SYNCS		(1u << 0)
-#define DRM_LUMEN_SUBMIT_FLAGS		DRM_LUMEN_SUBMIT_SYNCS
+/**
+ * DRM_LUMEN_SUBMIT_QUEUE_ID - &drm_lumen_submit.queue is the id of a user
+ * queue made by %DRM_IOCTL_LUMEN_QUEUE_CREATE, not a hardware queue index.
+ */
+#define DRM_LUMEN_SUBMIT_QUEUE_ID	(1u << 1)
+#define DRM_LUMEN_SUBMIT_FLAGS		(DRM_LUMEN_SUBMIT_SYNCS | DRM_LUMEN_SUBMIT_QUEUE_ID)
 
 /* &drm_lumen_sync.flags */
 /** DRM_LUMEN_SYNC_OUT - signal the syncobj on completion (else: wait for it). */
@@ -262,7 +284,9 @@ struct drm_lumen_vm_bind {
 /**
  * struct drm_lumen_vm_unbind - remove a mapping DRM_IOCTL_LUMEN_VM_BIND made
  *
- * @va and @size must be exactly those of one earlier bind of this file.
+ * @va and @size must be exactly those of one earlier bind of this file:
+ * a sub-range of a binding, or a range covering more than one binding, is
+ * not unbound (-ENOENT, and every binding stays as it was).
  * Commands started afterwards fault on the range; a job already on the
  * device may still finish using it, so the VA range is free again only
  * once every job the file submitted before the unbind is done.
@@ -274,6 +298,86 @@ struct drm_lumen_vm_unbind {
 	__u64 size;
 	/** @flags: must be zero. */
 	__u32 flags;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
+/**
+ * enum drm_lumen_engine_class - kinds of engine a user queue can feed
+ * @DRM_LUMEN_ENGINE_COMPUTE: the compute engines, which run every command
+ *	(&drm_lumen_device_info.num_cores of them)
+ * @DRM_LUMEN_ENGINE_DMA: the DMA engine, one, which runs every command but
+ *	the operators (an operator fails its job with -EIO)
+ */
+enum drm_lumen_engine_class {
+	DRM_LUMEN_ENGINE_COMPUTE = 0,
+	DRM_LUMEN_ENGINE_DMA = 1,
+};
+
+/**
+ * DRM_LUMEN_ENGINE_ANY - &drm_lumen_queue_create.engine: let the driver
+ * pick the engine of the class.
+ */
+#define DRM_LUMEN_ENGINE_ANY		0xffffffffu
+
+/**
+ * enum drm_lumen_queue_priority - scheduling priority of a user queue
+ * @DRM_LUMEN_QUEUE_PRIORITY_LOW: runs when no normal or high job is ready
+ * @DRM_LUMEN_QUEUE_PRIORITY_NORMAL: the default, that of plain submits
+ * @DRM_LUMEN_QUEUE_PRIORITY_HIGH: goes before normal and low jobs not yet
+ *	on the hardware; needs CAP_SYS_NICE
+ */
+enum drm_lumen_queue_priority {
+	DRM_LUMEN_QUEUE_PRIORITY_LOW = 0,
+	DRM_LUMEN_QUEUE_PRIORITY_NORMAL = 1,
+	DRM_LUMEN_QUEUE_PRIORITY_HIGH = 2,
+};
+
+/**
+ * struct drm_lumen_queue_create - create a user queue
+ *
+ * A user queue is a stream of jobs of this file on one engine, with a
+ * priority; jobs of one user queue complete in submission order.  The
+ * driver feeds it to one of the hardware queues bound to the engine,
+ * preferring hardware queues no other file's user queue uses
+ * (Documentation/scheduling.rst).  Submit to it with
+ * %DRM_LUMEN_SUBMIT_QUEUE_ID.  At most 64 user queues per file.
+ */
+struct drm_lumen_queue_create {
+	/** @engine_class: one of &enum drm_lumen_engine_class. */
+	__u32 engine_class;
+	/**
+	 * @engine: which engine of the class: 0 .. num_cores - 1 for
+	 * compute, 0 for DMA, or %DRM_LUMEN_ENGINE_ANY.
+	 */
+	__u32 engine;
+	/** @priority: one of &enum drm_lumen_queue_priority. */
+	__u32 priority;
+	/** @flags: must be zero. */
+	__u32 flags;
+	/** @id: out: the queue's id in this file, > 0. */
+	__u32 id;
+	/** @hw_queue: out: the hardware queue that runs the queue's jobs. */
+	__u32 hw_queue;
+	/**
+	 * @hw_engine: out: the engine, as device engine index (compute
+	 * engines first, the DMA engine is num_cores).
+	 */
+	__u32 hw_engine;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
+/**
+ * struct drm_lumen_queue_destroy - destroy a user queue
+ *
+ * Jobs already submitted to the queue still run and complete; later
+ * submits naming @id fail with -ENOENT.  Returns once every job of the
+ * queue has been handed to the hardware.
+ */
+struct drm_lumen_queue_destroy {
+	/** @id: the id %DRM_IOCTL_LUMEN_QUEUE_CREATE returned. */
+	__u32 id;
 	/** @pad: must be zero. */
 	__u32 pad;
 };

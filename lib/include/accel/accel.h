@@ -131,6 +131,13 @@ int accel_query(struct accel_dev *dev, struct accel_info *info);
 #define ACCEL_BO_DEVICE		(1u << 0)
 /* Mapped read-only for the device: a device write to it is an MMU fault. */
 #define ACCEL_BO_READ_ONLY	(1u << 1)
+/*
+ * A system BO mapped write-combined for the CPU instead of cached: CPU
+ * writes stream to memory, CPU reads are uncached and slow.  For buffers
+ * the CPU only fills (inputs, command buffers).  Device BOs are always
+ * write-combined; the flag is accepted there and changes nothing.
+ */
+#define ACCEL_BO_WC		(1u << 2)
 
 /*
  * Creates a zero-filled BO of at least @size bytes (the driver rounds up to
@@ -223,7 +230,9 @@ int accel_vm_bind(struct accel_dev *dev, const struct accel_bo *bo, uint64_t off
 		  uint64_t size, uint64_t va, uint32_t flags);
 
 /*
- * Removes the binding accel_vm_bind() made at exactly @va and @size.  Jobs
+ * Removes the binding accel_vm_bind() made at exactly @va and @size; a
+ * part of a binding, or several at once, cannot be unbound (-ENOENT, and
+ * nothing changes: unbind and bind the part to keep again).  Jobs
  * started afterwards fault there (-EFAULT); the range can be bound again
  * once the jobs submitted before the unbind are done (until then,
  * accel_vm_bind() there fails with -EEXIST).
@@ -584,8 +593,12 @@ int accel_fence_wait(struct accel_fence *fence, int64_t timeout_ns);
  * command or descriptor, an operator on the DMA engine, nesting too deep),
  * -ETIMEDOUT (it ran too long and its queue was reset), -ENODEV (the
  * device was removed), -ESRCH (its file was closed before it started),
- * -ECANCELED (dropped before it ran).  Later jobs on
- * the same queue run normally.
+ * -ECANCELED (dropped before it ran: an earlier job of the same device
+ * handle failed with -EFAULT, -EIO or -ETIMEDOUT, which makes the handle
+ * "guilty": its later accel_submit() calls fail with -ECANCELED too, and
+ * it must be closed and opened again to run jobs; Documentation/uapi.rst,
+ * "Errors and recovery").  Other handles' jobs on the same queue run
+ * normally.
  * Errors of the call itself: -EINVAL for NULL or a fence no job was ever
  * submitted to; -errno of DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD or
  * SYNC_IOC_FILE_INFO.
@@ -664,6 +677,83 @@ int accel_fence_query(const struct accel_fence *fence, uint64_t *point);
  */
 int accel_fence_export_sync_file(const struct accel_fence *fence, uint64_t point,
 				 int *fd);
+
+/* ---- User queues (LIBACCEL_1.1) ----------------------------------------- */
+
+/*
+ * A user queue: a stream of jobs on one engine with a priority.  The
+ * driver feeds it to a hardware queue of that engine, preferring ones no
+ * other process uses, so tenants do not wait behind each other's
+ * backlog (Documentation/scheduling.rst).  Jobs of one queue complete in
+ * submission order.  A queue belongs to the accel_dev it was made on.
+ */
+struct accel_queue;
+
+/* Engine classes; the values are the driver's (DRM_LUMEN_ENGINE_*). */
+enum accel_engine_class {
+	ACCEL_ENGINE_COMPUTE = 0,	/* runs every command */
+	ACCEL_ENGINE_DMA = 1,		/* every command but the operators */
+};
+
+/* accel_queue_create()'s @engine: any engine of the class. */
+#define ACCEL_ENGINE_ANY	UINT32_MAX
+
+/* Priorities; the values are the driver's (DRM_LUMEN_QUEUE_PRIORITY_*). */
+enum accel_priority {
+	ACCEL_PRIORITY_LOW = 0,
+	ACCEL_PRIORITY_NORMAL = 1,	/* that of accel_submit() */
+	ACCEL_PRIORITY_HIGH = 2,	/* needs CAP_SYS_NICE */
+};
+
+/* Jobs a queue may have submitted and unfinished (see accel_submit_queue()). */
+#define ACCEL_QUEUE_MAX_JOBS	64
+
+/*
+ * Creates a queue on engine @engine of class @cls (0 .. num_cores - 1 for
+ * compute, 0 for DMA) or on any engine of the class (ACCEL_ENGINE_ANY),
+ * with priority @prio.  At most 64 queues per accel_dev.
+ * Errors: -EINVAL for NULL, an unknown class or priority, an engine out
+ * of range or one no hardware queue runs on; -EACCES for
+ * ACCEL_PRIORITY_HIGH without CAP_SYS_NICE; -ENOSPC when @dev has 64
+ * queues; -ENOMEM; -errno of DRM_IOCTL_LUMEN_QUEUE_CREATE (-ENOTTY from a
+ * driver without user queues).
+ */
+int accel_queue_create(struct accel_dev *dev, enum accel_engine_class cls,
+		       uint32_t engine, enum accel_priority prio,
+		       struct accel_queue **queue);
+
+/*
+ * Destroys @queue: its jobs already submitted still run and complete (the
+ * call returns once all of them are on the hardware); frees @queue.  NULL
+ * is ignored.  Must not race with other calls on the same @queue.
+ * Errors: -errno of DRM_IOCTL_LUMEN_QUEUE_DESTROY (the queue is freed
+ * anyway).
+ */
+int accel_queue_destroy(struct accel_queue *queue);
+
+/* The driver's id of @queue (DRM_LUMEN_SUBMIT_QUEUE_ID); 0 for NULL. */
+uint32_t accel_queue_id(const struct accel_queue *queue);
+
+/*
+ * Where @queue runs: the hardware queue into @hw_queue and the device
+ * engine (compute engines first, DMA last) into @hw_engine; either may be
+ * NULL.  -EINVAL for a NULL @queue.
+ */
+int accel_queue_placement(const struct accel_queue *queue,
+			  unsigned int *hw_queue, unsigned int *hw_engine);
+
+/*
+ * accel_submit2() on user queue @queue instead of a hardware queue.  A
+ * queue holds at most ACCEL_QUEUE_MAX_JOBS unfinished jobs: beyond that
+ * this fails with -EAGAIN and queues nothing; wait for one of the queue's
+ * earlier jobs and try again.
+ * Errors: as accel_submit2(); -EAGAIN; -ENOENT if the queue was destroyed
+ * behind libaccel's back (by a raw ioctl).
+ */
+int accel_submit_queue(struct accel_queue *queue, const struct accel_cmdbuf *cb,
+		       const struct accel_bo *const *bos, unsigned int nbos,
+		       const struct accel_sync *waits, unsigned int nwaits,
+		       const struct accel_sync *signals, unsigned int nsignals);
 
 /*
  * A static description of @err, a negative errno as libaccel returns
