@@ -191,7 +191,7 @@ static void print_info_text(const struct smi_device *d)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void print_json_string(const char *s)
+void smi_print_json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -213,16 +213,16 @@ static void print_device_json(const struct smi_device *d, const char *indent)
 	bool first = true;
 
 	printf("%s{\n%s  \"index\": %d,\n%s  \"path\": ", indent, indent, d->index, indent);
-	print_json_string(i->path);
+	smi_print_json_string(i->path);
 	printf(",\n%s  \"pci_address\": ", indent);
 	if (d->pci[0])
-		print_json_string(d->pci);
+		smi_print_json_string(d->pci);
 	else
 		printf("null");
 	printf(",\n%s  \"vendor_id\": %u,\n%s  \"device_id\": %u,\n",
 	       indent, i->vendor_id, indent, i->device_id);
 	printf("%s  \"driver\": ", indent);
-	print_json_string(i->driver);
+	smi_print_json_string(i->driver);
 	printf(",\n%s  \"hw_version\": \"%u.%u\",\n", indent,
 	       LUMEN_VERSION_MAJOR(i->hw_version), LUMEN_VERSION_MINOR(i->hw_version));
 	printf("%s  \"cores\": %u,\n%s  \"engines\": %u,\n", indent, i->num_cores,
@@ -235,7 +235,7 @@ static void print_device_json(const struct smi_device *d, const char *indent)
 		if (!(i->caps & cap_names[c].bit))
 			continue;
 		printf("%s", first ? "" : ", ");
-		print_json_string(cap_names[c].name);
+		smi_print_json_string(cap_names[c].name);
 		first = false;
 	}
 	printf("],\n%s  \"max_cmdbuf_size\": %u,\n", indent, i->max_cmdbuf_size);

@@ -263,28 +263,12 @@ static int sum_per_process(const struct smi_client *clients, int n, struct smi_p
 	return np;
 }
 
-static void print_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void print_memory_json(int index, const char *pci, const struct smi_dev_stats *s,
 			      const struct smi_proc *procs, int np)
 {
 	printf("    {\n      \"index\": %d,\n      \"pci_address\": ", index);
 	if (pci[0])
-		print_json_str(pci);
+		smi_print_json_string(pci);
 	else
 		printf("null");
 	printf(",\n      \"devmem_total_bytes\": %" PRIu64 ",\n      \"devmem_used_bytes\": %"
@@ -295,7 +279,7 @@ static void print_memory_json(int index, const char *pci, const struct smi_dev_s
 		const struct smi_proc *p = &procs[i];
 
 		printf("%s\n        { \"pid\": %d, \"comm\": ", i ? "," : "", p->pid);
-		print_json_str(p->comm);
+		smi_print_json_string(p->comm);
 		printf(", \"files\": %d, \"system_bytes\": %" PRIu64
 		       ", \"system_resident_bytes\": %" PRIu64 ", \"devmem_bytes\": %" PRIu64
 		       ", \"devmem_resident_bytes\": %" PRIu64 ", \"pt_bytes\": %" PRIu64 " }",

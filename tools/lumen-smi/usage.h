@@ -51,6 +51,9 @@ int smi_scan_clients(const char *pci, const struct accel_info *info,
  * lumen-smi memory: the device's totals and, per process, the sum over its
  * lumen files of the device.  @json: one JSON object (no newline after).
  */
+/* Prints @s as a JSON string, quoted and escaped (lumen-smi.c). */
+void smi_print_json_string(const char *s);
+
 int smi_cmd_memory(int index, const char *pci, const struct accel_info *info, bool json);
 int smi_cmd_top(int index, const char *pci, const struct accel_info *info,
 		long iterations, double interval);
