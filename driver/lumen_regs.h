@@ -47,11 +47,12 @@
 #define LUMEN_REG_VERSION		0x0004	/* RO: major << 16 | minor */
 #define   LUMEN_VERSION_MAJOR(v)	((v) >> 16)
 #define   LUMEN_VERSION_MINOR(v)	((v) & 0xffff)
-#define   LUMEN_HW_VERSION		0x00010000u	/* 1.0: MMU, operators */
+#define   LUMEN_HW_VERSION		0x00010001u	/* 1.1: direct queues */
 #define LUMEN_REG_CAPS			0x0008	/* RO: LUMEN_CAP_* */
 #define   LUMEN_CAP_FAULT_INJECTION	(1u << 1)
 #define   LUMEN_CAP_MMU			(1u << 2)
 #define   LUMEN_CAP_OPERATORS		(1u << 3)
+#define   LUMEN_CAP_DIRECT_QUEUES	(1u << 4)	/* 1.1: LUMEN_QUEUE_CTX */
 #define LUMEN_REG_NUM_CORES		0x000c	/* RO: compute engines */
 #define LUMEN_REG_NUM_QUEUES		0x0010	/* RO: hardware queues */
 #define LUMEN_REG_NUM_VECTORS		0x0014	/* RO: MSI-X vectors */
@@ -158,6 +159,28 @@
 #define LUMEN_Q_CONTEXT			0x3c	/* RO: context of the running IB */
 
 /* Error codes latched in LUMEN_Q_ERROR. */
+/*
+ * Since 1.1: queue q's ring context, RW while the queue is disabled.
+ * 0: a kernel queue (RING_BASE is a bus address, ring entries run in
+ * context 0).  1 .. 63: a direct queue bound to that context: RING_BASE
+ * is a device VA of the context, the ring is read through its page
+ * tables, ring entries run in it and a ring-level INDIRECT must name
+ * context 0 ("stay").  Reset value 0; a queue reset keeps it.
+ */
+#define LUMEN_QUEUE_CTX_BASE		0x2200
+#define LUMEN_QUEUE_CTX(q)		(LUMEN_QUEUE_CTX_BASE + (q) * 4)	/* RW 32 */
+
+/*
+ * Since 1.1: read-only views of the queue's state in its doorbell page,
+ * so that a process owning a direct queue can see it without the kernel.
+ * 32-bit reads; COMPLETED also as one 64-bit read.
+ */
+#define LUMEN_DB_TAIL			0x00	/* RW: the doorbell */
+#define LUMEN_DB_HEAD			0x04	/* RO: LUMEN_Q_HEAD */
+#define LUMEN_DB_STATUS			0x08	/* RO: LUMEN_Q_STATUS */
+#define LUMEN_DB_ERROR			0x0c	/* RO: LUMEN_Q_ERROR */
+#define LUMEN_DB_COMPLETED		0x10	/* RO 64: LUMEN_Q_COMPLETED */
+
 #define LUMEN_ERR_NONE			0
 #define LUMEN_ERR_BAD_OPCODE		1	/* unknown opcode */
 #define LUMEN_ERR_BAD_CMD		2	/* reserved field/flag set, bad size */

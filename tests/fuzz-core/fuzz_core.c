@@ -6,7 +6,11 @@
  * gen-seeds.py writes meaningful ones).  The target copies the image into
  * a small "guest RAM", gives contexts 1 and 2 page-table roots inside it
  * and context 3 a root straight from the input, and steps every ring
- * entry through lumen_exec_step() with a step cap.  The bus checks what
+ * entry through lumen_exec_step() with a step cap.  Byte 4 may bind the
+ * queue to context 1..3 (a direct queue, device 1.1): then each ring entry
+ * is fetched through that context from the ring VA the header gives
+ * (lumen_exec_fetch_entry()) instead of being taken from the input, and
+ * every fault must name that context.  The bus checks what
  * the core asks of it (lengths, alignment of 8-byte accesses) and aborts
  * on anything the core's contract forbids; device memory is a buffer of
  * exactly its size, so AddressSanitizer catches any access beyond it.
@@ -18,9 +22,11 @@
  *   1      u8   ring entries (1 + value % FUZZ_MAX_ENTRIES)
  *   2      u8   injected MMU faults (value % 4)
  *   3      u8   queue number for fault reports
- *   4..7        ignored
+ *   4      u8   ring context (value % 4): 0 a kernel queue, else the
+ *                 context a direct queue is bound to
+ *   5..7   u24  a direct queue's ring VA >> 12 (ignored for a kernel queue)
  *   8      u64  context 3's root register
- *   16     ring entries, 64 bytes each
+ *   16     ring entries, 64 bytes each (a direct queue reads its own)
  *   then   the RAM image, copied to FUZZ_RAM_BASE (the rest is zero)
  */
 #include <stdio.h>
@@ -138,6 +144,27 @@ static uint64_t ld64(const uint8_t *p)
     return v;
 }
 
+/* A fault report: reason, context, queue, VA. */
+static void fuzz_check_fault(const LumenExec *x, unsigned queue)
+{
+    unsigned reason = LUMEN_FAULT_INFO_REASON(x->fault_info);
+
+    fuzz_check(reason >= LUMEN_FAULT_NOT_PRESENT &&
+               reason <= LUMEN_FAULT_INJECTED, "fault reason");
+    fuzz_check(LUMEN_FAULT_INFO_CONTEXT(x->fault_info) >= 1 &&
+               LUMEN_FAULT_INFO_CONTEXT(x->fault_info) <
+               LUMEN_NUM_CONTEXTS, "fault context");
+    /* Nothing of a direct queue runs outside its context. */
+    fuzz_check(x->ring_ctx == 0 ||
+               LUMEN_FAULT_INFO_CONTEXT(x->fault_info) == x->ring_ctx,
+               "fault outside the direct queue's context");
+    fuzz_check(LUMEN_FAULT_INFO_QUEUE(x->fault_info) == queue,
+               "fault queue");
+    fuzz_check((x->fault_info & 0xfe00) == 0, "fault info reserved bits");
+    fuzz_check(reason == LUMEN_FAULT_VA_RANGE ||
+               x->fault_va < (1ull << LUMEN_VA_BITS), "fault VA");
+}
+
 /* What a step may return, and what it leaves behind. */
 static void fuzz_check_step(const LumenExec *x, const LumenQueueExec *qx,
                             uint32_t ret, unsigned queue)
@@ -151,6 +178,8 @@ static void fuzz_check_step(const LumenExec *x, const LumenQueueExec *qx,
     fuzz_check(qx->depth <= LUMEN_IB_MAX_DEPTH, "IB depth");
     fuzz_check(qx->ctx < LUMEN_NUM_CONTEXTS, "IB context");
     fuzz_check(qx->commands <= LUMEN_IB_MAX_COMMANDS, "IB budget");
+    fuzz_check(x->ring_ctx == 0 || qx->depth == 0 || qx->ctx == x->ring_ctx,
+               "IB of a direct queue outside its context");
     if (ret == LUMEN_STEP_MORE) {
         fuzz_check(qx->depth > 0, "MORE without an IB");
     }
@@ -162,18 +191,7 @@ static void fuzz_check_step(const LumenExec *x, const LumenQueueExec *qx,
                    "IRQ from a failed step");
     }
     if (ret == LUMEN_ERR_MMU_FAULT) {
-        unsigned reason = LUMEN_FAULT_INFO_REASON(x->fault_info);
-
-        fuzz_check(reason >= LUMEN_FAULT_NOT_PRESENT &&
-                   reason <= LUMEN_FAULT_INJECTED, "fault reason");
-        fuzz_check(LUMEN_FAULT_INFO_CONTEXT(x->fault_info) >= 1 &&
-                   LUMEN_FAULT_INFO_CONTEXT(x->fault_info) <
-                   LUMEN_NUM_CONTEXTS, "fault context");
-        fuzz_check(LUMEN_FAULT_INFO_QUEUE(x->fault_info) == queue,
-                   "fault queue");
-        fuzz_check((x->fault_info & 0xfe00) == 0, "fault info reserved bits");
-        fuzz_check(reason == LUMEN_FAULT_VA_RANGE ||
-                   x->fault_va < (1ull << LUMEN_VA_BITS), "fault VA");
+        fuzz_check_fault(x, queue);
     } else {
         fuzz_check(x->fault_info == 0, "fault info without a fault");
     }
@@ -190,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     LumenExec x;
     LumenQueueExec qx;
     unsigned flags, entries, steps = 0;
+    uint64_t ring_va;
     size_t img;
 
     if (fz_trace < 0) {
@@ -231,15 +250,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mmu.inject_faults = data[2] % 4;
     x = (LumenExec) {
         .bus = &bus, .mmu = &mmu, .tlb = &tlb, .queue = data[3] % 64,
-        .compute = flags & 1, .stats = &stats,
+        .compute = flags & 1, .stats = &stats, .ring_ctx = data[4] % 4,
     };
+    ring_va = (uint64_t)(data[5] | data[6] << 8 | data[7] << 16) << 12;
 
     for (unsigned e = 0; e < entries && steps < FUZZ_MAX_STEPS; e++) {
         const uint8_t *entry = data + FUZZ_HEADER + e * LUMEN_CMD_SIZE;
+        uint8_t fetched[LUMEN_CMD_SIZE];
         bool retried = false;
 
         lumen_queue_exec_reset(&qx);
         fz.polls = 0;
+        if (x.ring_ctx) {
+            uint64_t va = ring_va + (uint64_t)e * LUMEN_CMD_SIZE;
+            uint32_t ret = lumen_exec_fetch_entry(&x, va, fetched);
+
+            steps++;
+            fuzz_check(!fz.in_devmem_write, "devmem write left open");
+            if (fz_trace) {
+                fprintf(stderr, "fetch %u: %#x fault %#x at %#llx\n", e, ret,
+                        x.fault_info, (unsigned long long)x.fault_va);
+            }
+            if (ret != LUMEN_ERR_NONE) {
+                /* The queue stops on its first failed fetch. */
+                fuzz_check(ret == LUMEN_ERR_DMA || ret == LUMEN_ERR_MMU_FAULT,
+                           "fetch result");
+                if (ret == LUMEN_ERR_MMU_FAULT) {
+                    fuzz_check_fault(&x, x.queue);
+                    fuzz_check(x.fault_va == va, "fetch fault VA");
+                } else {
+                    fuzz_check(x.fault_info == 0, "fetch fault info");
+                }
+                break;
+            }
+            fuzz_check(x.fault_info == 0, "fault info without a fault");
+            entry = fetched;
+        }
         while (steps++ < FUZZ_MAX_STEPS) {
             uint32_t ret = lumen_exec_step(&x, &qx, entry);
 

@@ -5,8 +5,9 @@
 Each seed is a meaningful device state: page tables for context 1 (and 2,
 which shares them), data, and ring entries that exercise one command or
 one path: every command, nested indirect buffers in context 0 and in a
-user context, device memory, faults, limits, and every operator with a
-valid descriptor.  The fuzzer mutates from there.
+user context, device memory, faults, limits, every operator with a valid
+descriptor, and direct queues (a ring read through a context, its
+entries run in it).  The fuzzer mutates from there.
 
     tests/fuzz-core/gen-seeds.py [DIR]      (default: tests/fuzz-core/corpus)
 """
@@ -58,13 +59,16 @@ def pair(h, w):
 
 
 class Seed:
-    def __init__(self, compute=True, flags=0, inject=0, queue=3, root3=0):
+    def __init__(self, compute=True, flags=0, inject=0, queue=3, root3=0,
+                 ring_ctx=0, ring_va=0):
         self.ram = bytearray(IMAGE)
         self.entries = []
         self.flags = (1 if compute else 0) | flags
         self.inject = inject
         self.queue = queue
         self.root3 = root3
+        self.ring_ctx = ring_ctx        # a direct queue's context, or 0
+        self.ring_va = ring_va
 
     def put(self, bus, data):
         off = bus - RAM
@@ -89,6 +93,12 @@ class Seed:
     def entry(self, c):
         self.entries.append(c)
 
+    def ring(self, cmds):
+        """A direct queue's ring entries, at its ring VA (context 1's
+        mapping); the entries in the input are placeholders."""
+        self.put_va(self.ring_va + 64 * len(self.entries), b"".join(cmds))
+        self.entries += [cmd(NOP)] * len(cmds)
+
     def ib(self, v, cmds, ctx=1):
         """An IB at VA v of context 1, run from a ring entry."""
         self.put_va(v, b"".join(cmds))
@@ -101,8 +111,10 @@ class Seed:
 
     def bytes(self):
         ram = bytes(self.ram).rstrip(b"\0")
-        head = struct.pack("<BBBB4xQ", self.flags, len(self.entries) - 1,
-                           self.inject, self.queue, self.root3)
+        head = struct.pack("<BBBBBHBQ", self.flags, len(self.entries) - 1,
+                           self.inject, self.queue, self.ring_ctx,
+                           (self.ring_va >> 12) & 0xFFFF, self.ring_va >> 28,
+                           self.root3)
         return head + b"".join(self.entries) + ram
 
 
@@ -300,6 +312,42 @@ def seeds():
     s.entry(cmd(SOFTMAX, 0, phys(0)))
     s.entry(cmd(COPY, 0, phys(1), phys(2), 64))
     yield "op-dma-engine", s
+
+    # Direct queues: the ring at va(2) of context 1 (or 2, same tables).
+    s = Seed(ring_ctx=1, ring_va=va(2), flags=4)
+    s.tables()
+    s.put_va(va(0, 0x200), b"".join([cmd(FENCE, 0, va(1, 0x10), 2),
+                                     cmd(NOP)]))
+    s.ring([cmd(FENCE, 1, va(1), 1), cmd(FILL, 0, va(3), 64, 0x55),
+            cmd(COPY, 0, va(3), va(1, 0x40), 16), cmd(TIMESTAMP, 0, va(1, 8)),
+            cmd(INDIRECT, 0, va(0, 0x200), 128, 0), cmd(WAIT, 0, va(1), 1),
+            cmd(INDIRECT, 0, va(0, 0x200), 64, 1)])
+    yield "dq-ctx1", s
+
+    s = Seed(ring_ctx=2, ring_va=va(2))
+    s.tables()
+    s.ring([cmd(FENCE, 0, phys(1), 1), cmd(FILL, 0, DEVMEM, 8, 1)])
+    yield "dq-ctx2-bus-addresses", s
+
+    s = Seed(ring_ctx=1, ring_va=va(5))         # unmapped
+    s.tables()
+    s.entries = [cmd(NOP)] * 2
+    yield "dq-fetch-fault", s
+
+    s = Seed(ring_ctx=1, ring_va=va(3))         # device memory: NOPs
+    s.tables()
+    s.entries = [cmd(NOP)] * 3
+    yield "dq-ring-devmem", s
+
+    s = Seed(ring_ctx=3, ring_va=va(0), flags=2, inject=1, root3=RAM | 1)
+    s.tables()
+    s.ring([cmd(FENCE, 0, va(1), 1), cmd(FENCE, 0, va(1), 2)])
+    yield "dq-ctx3-inject", s
+
+    s = Seed(ring_ctx=3, ring_va=va(0))
+    s.tables()
+    s.ring([cmd(NOP)])
+    yield "dq-no-root", s
 
 
 def main():

@@ -147,8 +147,8 @@ def bar_layout_properties(qemu, d):
 @test()
 def identity_registers_default(qemu, d):
     eq(d.reg32("LUMEN_REG_ID"), 0x4C554D4E, "ID")
-    eq(d.reg32("LUMEN_REG_VERSION"), 0x00010000, "VERSION 1.0")
-    eq(d.reg32("LUMEN_REG_CAPS"), 0xC, "CAPS: MMU | OPERATORS")
+    eq(d.reg32("LUMEN_REG_VERSION"), 0x00010001, "VERSION 1.1")
+    eq(d.reg32("LUMEN_REG_CAPS"), 0x1C, "CAPS: MMU | OPERATORS | DIRECT_QUEUES")
     eq(d.reg32("LUMEN_REG_NUM_CORES"), 4, "NUM_CORES")
     eq(d.reg32("LUMEN_REG_NUM_ENGINES"), 5, "NUM_ENGINES (4 cores + DMA)")
     eq(d.reg32("LUMEN_REG_NUM_CONTEXTS"), 64, "NUM_CONTEXTS")
@@ -179,7 +179,8 @@ def identity_registers_default(qemu, d):
 
 @test(device_args="cores=7,queues=64,mem=4M,fault-injection=on")
 def identity_registers_properties(qemu, d):
-    eq(d.reg32("LUMEN_REG_CAPS"), 0xE, "CAPS: MMU | OPERATORS | FAULT_INJECTION")
+    eq(d.reg32("LUMEN_REG_CAPS"), 0x1E,
+       "CAPS: MMU | OPERATORS | DIRECT_QUEUES | FAULT_INJECTION")
     eq(d.reg32("LUMEN_REG_NUM_CORES"), 7, "NUM_CORES")
     eq(d.reg32("LUMEN_REG_NUM_ENGINES"), 8, "NUM_ENGINES")
     eq(d.reg32("LUMEN_REG_NUM_QUEUES"), 64, "NUM_QUEUES")
@@ -314,7 +315,8 @@ def register_64bit_access(qemu, d):
 def undefined_registers(qemu, d):
     offsets = [0x54, 0x8C, 0x800, 0xFFC,
                R["LUMEN_QUEUE_BASE"] + 16 * R["LUMEN_QUEUE_STRIDE"],  # queue 16 does not exist
-               0x2200,                                        # past the MMU roots
+               0x2200 + 4 * 16,                               # QUEUE_CTX of queue 16
+               0x2300,                                        # past the QUEUE_CTX block
                R["LUMEN_PERF_BASE"] + 0x20,                   # engine 0, past its counters
                R["LUMEN_PERF_BASE"] + 5 * R["LUMEN_PERF_STRIDE"],  # engine 5 does not exist
                0x4014, 0x7FFC, 0xE000]
@@ -335,7 +337,7 @@ def odd_size_and_unaligned_access(qemu, d):
     # pieces: those narrower than 32 bits are refused, wider ones reach the
     # registers they cover.
     eq(qemu.readl(b + 2), 0, "unaligned 32-bit read (two refused 16-bit pieces)")
-    eq(qemu.readq(b + 4), 0xC_0001_0000, "unaligned 64-bit read = VERSION | CAPS << 32")
+    eq(qemu.readq(b + 4), 0x1C_0001_0001, "unaligned 64-bit read = VERSION | CAPS << 32")
     d.set32("LUMEN_REG_SCRATCH", 0x11223344)
     s = b + R["LUMEN_REG_SCRATCH"]
     qemu.writeb(s, 0xFF)
@@ -349,9 +351,10 @@ def odd_size_and_unaligned_access(qemu, d):
     qemu.writeb(db, 3)
     qemu.writew(db, 3)
     qemu.writel(db + 2, 3)
-    qemu.writel(db + 4, 3)          # aligned, but not a doorbell
+    qemu.writel(db + 4, 3)          # the read-only HEAD view
+    qemu.writel(db + 0x18, 3)       # aligned, but no doorbell register
     eq(d.qreg32(0, "LUMEN_Q_TAIL"), 0, "TAIL after refused doorbell writes")
-    eq(qemu.readl(db + 4), 0, "read of a non-doorbell word")
+    eq(qemu.readl(db + 0x18), 0, "read of a word past the doorbell registers")
     # A 64-bit write becomes two 32-bit ones: the low half rings.
     qemu.writeq(db, 0x7_0000_0003)
     d.wait_idle(0)
@@ -1761,6 +1764,10 @@ def garbage_register_writes(qemu, d):
         if i % 10 == 0:
             lines.append("writel 0x%x 0x%x" % (d.bar4 + rng.randrange(0, 0x10000, 4),
                                                rng.getrandbits(32)))
+        if i % 10 == 5:         # doorbell views: 64-bit accesses too
+            lines.append("writeq 0x%x 0x%x" % (d.bar4 + rng.randrange(0, 0x10000, 8),
+                                               rng.getrandbits(64)))
+            lines.append("readq 0x%x" % (d.bar4 + rng.randrange(0, 0x10000, 8)))
         if i % 7 == 0:
             lines.append("readq 0x%x" % (d.bar0 + rng.randrange(0, 0x10000, 8)))
     for line in lines:
@@ -1791,6 +1798,18 @@ def random_command(rng, ctxs):
                header_reserved=rng.choice((0,) * 15 + (1,)))
 
 
+def wait_queues_settled(d, nqueues, seconds, what):
+    """Waits until queues 0..nqueues-1 are idle, stopped or parked."""
+    deadline = time.time() + seconds
+    for q in range(nqueues):
+        while True:
+            st = d.qreg32(q, "LUMEN_Q_STATUS")
+            if st & (IDLE | ERROR | WAITING):
+                break
+            check(time.time() < deadline, "%s: queue %d still busy (%#x)" % (what, q, st))
+            time.sleep(0.01)
+
+
 @test()
 def hostile_rings(qemu, d):
     """Rings, IBs, descriptors and page tables full of random commands and
@@ -1811,15 +1830,7 @@ def hostile_rings(qemu, d):
             d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
             d.setup_queue(q, ring(q), 64, engine=q % 5)
             d.submit(q, [random_command(rng, [1, 2]) for _ in range(40)])
-        deadline = time.time() + 20
-        for q in range(8):
-            while True:
-                st = d.qreg32(q, "LUMEN_Q_STATUS")
-                if st & (IDLE | ERROR | WAITING):
-                    break
-                check(time.time() < deadline, "round %d: queue %d still busy (%#x)"
-                      % (rnd, q, st))
-                time.sleep(0.01)
+        wait_queues_settled(d, 8, 20, "round %d" % rnd)
         eq(d.reg32("LUMEN_REG_ID"), 0x4C554D4E, "ID after round %d" % rnd)
     for q in range(8):
         d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
@@ -1854,9 +1865,15 @@ def reset_storm(qemu, d):
                 [fill(DEVMEM, 4 << 20, 7)],
             ])
             d.submit(q, work + [fence(FENCES + 8 * q, rnd)])
+        # Queue 6 is a direct queue of context 1 (the class is defined below).
+        d.qset32(6, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+        dq = Direct(qemu, d, 6, 1, pt, engine=rng.randrange(5))
+        dq.submit([rng.choice([copy(VA_BASE, VA_BASE + (1 << 20), 1 << 20),
+                               wait(VA_BASE, 1 << 62), indirect(VA_BASE + 0x1000, 64, 0)]),
+                   fence(VA_BASE + (1 << 20), rnd)])
         qemu.memwrite(IBS + 0x20000, copy(VA_BASE, VA_BASE + (1 << 20), 1 << 20))
         action = rng.randrange(6)
-        q = rng.randrange(6)
+        q = rng.randrange(7)
         if action == 0:
             d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
         elif action == 1:
@@ -2108,6 +2125,690 @@ def device_del_acpi_hotplug(qemu, d):
     ready(d)
     d.setup_queue(0, ring(0), 16)
     run_fence(d, 0, 0x999)
+
+
+# ==== Direct queues (device 1.1) ==============================================
+
+DQ_CTX = 5
+DQ_VA = 0x7E_0000_0000              # the ring of a direct queue, in its context
+DQ_DATA = DQ_VA + 0x100000          # its data
+DQ_PA = 0x0B00_0000                 # backing pages (4 MiB)
+DB = {k[len("LUMEN_DB_"):]: v for k, v in R.items() if k.startswith("LUMEN_DB_")}
+
+
+def queue_ctx_addr(d, q):
+    return d.bar0 + R["LUMEN_QUEUE_CTX_BASE"] + 4 * q
+
+
+def queue_ctx(d, q):
+    return d.q.readl(queue_ctx_addr(d, q))
+
+
+def set_queue_ctx(d, q, ctx):
+    d.q.writel(queue_ctx_addr(d, q), ctx)
+
+
+class Direct:
+    """Queue @q bound to context @ctx as a driver would bind it: its ring of
+    @size entries at @va, mapped read-only (the device only reads it) onto
+    the 4 KiB pages @pages (bus addresses, or device-memory offsets when
+    @devmem).  The test writes ring entries at those pages."""
+
+    def __init__(self, qemu, d, q, ctx, pt, size=16, va=DQ_VA, pages=None,
+                 engine=None, devmem=False, map_ring=True, enable=True):
+        self.qemu, self.d, self.q, self.size, self.devmem = qemu, d, q, size, devmem
+        npages = max(1, size * 64 // PAGE)
+        self.pages = pages or [DQ_PA + q * 0x10000 + i * PAGE for i in range(npages)]
+        if map_ring:
+            for i, p in enumerate(self.pages):
+                pt.map(va + i * PAGE, p, PAGE, writable=False, devmem=devmem)
+        set_queue_ctx(d, q, ctx)
+        d.qset64(q, "LUMEN_Q_RING_BASE", va)
+        d.qset32(q, "LUMEN_Q_RING_SIZE", size)
+        if engine is not None:
+            d.qset32(q, "LUMEN_Q_ENGINE", engine)
+        self.tail = 0
+        if enable:
+            self.enable()
+
+    def enable(self):
+        self.d.qset32(self.q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_ENABLE"])
+
+    def entry_addr(self, index):
+        off = index * 64
+        base = self.pages[off // PAGE] + off % PAGE
+        return BAR2_ADDR + base if self.devmem else base
+
+    def submit(self, cmds, ring_doorbell=True):
+        for c in cmds:
+            self.qemu.memwrite(self.entry_addr(self.tail), c)
+            self.tail = (self.tail + 1) % self.size
+        if ring_doorbell:
+            self.d.doorbell(self.q, self.tail)
+        return self.tail
+
+
+def dq_setup(qemu, d, ctx=DQ_CTX):
+    """Context @ctx with a read-only source page, a writable destination
+    and fence page, and a writable device-memory page."""
+    ready(d)
+    pt = context(qemu, d, ctx)
+    pt.map(DQ_DATA, SRC, 4 * PAGE, writable=False)
+    pt.map(DQ_DATA + 0x10000, DST, 4 * PAGE)
+    pt.map(DQ_DATA + 0x20000, FENCES + 0x1000, PAGE)
+    pt.map(DQ_DATA + 0x30000, 0x5000, PAGE, devmem=True)
+    qemu.memset(FENCES + 0x1000, PAGE, 0)
+    return pt
+
+
+DQ_SRC, DQ_DST = DQ_DATA, DQ_DATA + 0x10000
+DQ_F, DQ_DM = DQ_DATA + 0x20000, DQ_DATA + 0x30000     # fence page: FENCES + 0x1000
+
+
+@test()
+def queue_ctx_register(qemu, d):
+    for q in range(16):
+        eq(queue_ctx(d, q), 0, "QUEUE_CTX(%d) at reset" % q)
+    set_queue_ctx(d, 3, 5)
+    eq(queue_ctx(d, 3), 5, "QUEUE_CTX(3) = 5")
+    eq(d.qreg32(3, "LUMEN_Q_CONTEXT"), 5, "Q_CONTEXT of a bound, idle queue")
+    set_queue_ctx(d, 3, 63)
+    eq(queue_ctx(d, 3), 63, "QUEUE_CTX(3) = 63")
+    for bad in (64, 65, 0x100, 0xFFFF_FFFF):
+        set_queue_ctx(d, 3, bad)
+        eq(queue_ctx(d, 3), 63, "QUEUE_CTX %#x refused" % bad)
+    check("QUEUE_CTX 64 is no context" in qemu.log(), "refused value logged")
+    eq(queue_ctx(d, 2), 0, "neighbour untouched")
+    eq(queue_ctx(d, 4), 0, "neighbour untouched")
+    # A 64-bit write covers two queues' registers, lower first.
+    qemu.writeq(queue_ctx_addr(d, 6), 7 | 9 << 32)
+    eq(queue_ctx(d, 6), 7, "QUEUE_CTX(6) from a 64-bit write")
+    eq(queue_ctx(d, 7), 9, "QUEUE_CTX(7) from a 64-bit write")
+    eq(qemu.readq(queue_ctx_addr(d, 6)), 7 | 9 << 32, "64-bit read of two")
+    # No queue 16: reads 0, writes ignored.
+    set_queue_ctx(d, 16, 5)
+    eq(queue_ctx(d, 16), 0, "QUEUE_CTX(16) of a 16-queue device")
+    eq(queue_ctx(d, 63), 0, "QUEUE_CTX(63) of a 16-queue device")
+    check("undefined register 0x2240" in qemu.log(), "absent queue's register logged")
+    # Writes while enabled are ignored; the root is not checked at enable.
+    ready(d)
+    set_queue_ctx(d, 3, 9)
+    d.setup_queue(3, DQ_VA, 16)
+    eq(d.qreg32(3, "LUMEN_Q_STATUS"), ENABLED | IDLE, "enabled without a root for 9")
+    eq(d.qreg32(3, "LUMEN_Q_ERROR"), 0, "no error at enable")
+    set_queue_ctx(d, 3, 4)
+    set_queue_ctx(d, 3, 0)
+    eq(queue_ctx(d, 3), 9, "QUEUE_CTX while enabled")
+    check("write to register 0x220c of enabled queue 3 ignored" in qemu.log(),
+          "write while enabled logged")
+    # Disable: writable again.  Queue reset keeps it.
+    d.qset32(3, "LUMEN_Q_CONTROL", 0)
+    set_queue_ctx(d, 3, 8)
+    eq(queue_ctx(d, 3), 8, "QUEUE_CTX once disabled")
+    d.qset32(3, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    eq(queue_ctx(d, 3), 8, "QUEUE_CTX kept by a queue reset")
+    eq(d.qreg32(3, "LUMEN_Q_CONTEXT"), 8, "Q_CONTEXT after the queue reset")
+    eq(d.qreg64(3, "LUMEN_Q_RING_BASE"), DQ_VA, "RING_BASE kept too")
+    set_queue_ctx(d, 3, 0)
+    eq(queue_ctx(d, 3), 0, "back to a kernel queue")
+    eq(d.qreg32(3, "LUMEN_Q_CONTEXT"), 0, "Q_CONTEXT of a kernel queue")
+    # A device reset clears every one.
+    for q in (0, 3, 15):
+        set_queue_ctx(d, q, 1 + q)
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    for q in (0, 3, 15):
+        eq(queue_ctx(d, q), 0, "QUEUE_CTX(%d) after CONTROL.RESET" % q)
+        eq(d.qreg32(q, "LUMEN_Q_CONTEXT"), 0, "Q_CONTEXT(%d) after CONTROL.RESET" % q)
+
+
+@test(device_args="queues=64")
+def queue_ctx_all_queues(qemu, d):
+    for q in range(64):
+        set_queue_ctx(d, q, 63 - q if q != 63 else 1)
+    for q in range(64):
+        eq(queue_ctx(d, q), 63 - q if q != 63 else 1, "QUEUE_CTX(%d)" % q)
+    eq(d.reg32("LUMEN_PERF_BASE"), 0, "the block ends before the counters")
+
+
+@test()
+def queue_ctx_cleared_by_flr_and_system_reset(qemu, d):
+    set_queue_ctx(d, 1, 7)
+    exp = d.pci.find_cap(0x10)
+    d.pci.write16(exp + 8, d.pci.read16(exp + 8) | 0x8000)     # Initiate FLR
+    d = Lumen(qemu)
+    eq(queue_ctx(d, 1), 0, "QUEUE_CTX after FLR")
+    set_queue_ctx(d, 1, 7)
+    eq(queue_ctx(d, 1), 7, "QUEUE_CTX set again")
+    qemu.qmp("system_reset")
+    qemu.qmp_wait_event("RESET")
+    d = Lumen(qemu)
+    eq(queue_ctx(d, 1), 0, "QUEUE_CTX after system reset")
+
+
+@test()
+def direct_queue_runs_in_its_context(qemu, d):
+    """Every ring entry of a bound queue runs in its context: COPY, FILL,
+    TIMESTAMP, FENCE (with its interrupt), WAIT and an INDIRECT that stays;
+    the ring spans two scattered pages and wraps."""
+    d.enable_msix()
+    pt = dq_setup(qemu, d)
+    data = random_bytes(3 * PAGE, 61)
+    qemu.memwrite(SRC, data)
+    qemu.memset(DST, 4 * PAGE, 0xCC)
+    qemu.memset(BAR2_ADDR + 0x5000, PAGE, 0)
+    ib = put_ib(qemu, pt, DQ_DATA + 0x40000, IBS, [fence(DQ_F + 16, 0x55),
+                                                    copy(DQ_SRC, DQ_DST + 0x3000, 16)])
+    # 128 entries: two ring pages, the second one mapped first in RAM.
+    dq = Direct(qemu, d, 2, DQ_CTX, pt, size=128,
+                pages=[DQ_PA + 0x3000, DQ_PA + 0x1000], engine=1)
+    eq(d.qreg32(2, "LUMEN_Q_CONTEXT"), DQ_CTX, "Q_CONTEXT before any work")
+    qemu.clock_step(1234)
+    ts = d.reg64("LUMEN_REG_TIMESTAMP")
+    pattern = 0x0123456789ABCDEF
+    dq.submit([nop(), copy(DQ_SRC + 10, DQ_DST + 20, 3 * PAGE - 100),
+               fill(DQ_DM + 8, 40, pattern), timestamp(DQ_F),
+               fence(DQ_F + 8, 0x1234, irq=True), indirect(DQ_DATA + 0x40000, ib, 0)])
+    eq(d.wait_idle(2), ENABLED | IDLE, "status")
+    eq(d.qreg64(2, "LUMEN_Q_COMPLETED"), 6, "COMPLETED")
+    got = qemu.memread(DST, 4 * PAGE)
+    eq(got[:20], b"\xcc" * 20, "bytes before the copy")
+    check(got[20:20 + 3 * PAGE - 100] == data[10:3 * PAGE - 90], "COPY VA to VA")
+    eq(got[20 + 3 * PAGE - 100:20 + 3 * PAGE - 90], b"\xcc" * 10, "bytes after the copy")
+    eq(got[0x3000:0x3010], data[:16], "the IB's COPY")
+    eq(qemu.memread(BAR2_ADDR + 0x5008, 40), (pattern.to_bytes(8, "little") * 5),
+       "FILL through a DEVMEM PTE")
+    eq(qemu.readq(FENCES + 0x1000), ts, "TIMESTAMP at a VA")
+    eq(qemu.readq(FENCES + 0x1008), 0x1234, "FENCE at a VA")
+    eq(qemu.readq(FENCES + 0x1010), 0x55, "FENCE inside the IB (ran in the context)")
+    eq(d.wait_value(lambda: d.msi_count(2), 0xA002), 0xA002, "the queue's vector")
+    eq(d.qreg32(2, "LUMEN_Q_CONTEXT"), DQ_CTX, "Q_CONTEXT at ring level")
+    # Across the page boundary of the ring (entry 64) and around it.
+    dq.submit([nop()] * 60 + [fence(DQ_F + 24, 0x77)])
+    eq(d.wait_idle(2), ENABLED | IDLE, "status across the ring pages")
+    eq(qemu.readq(FENCES + 0x1018), 0x77, "entry 66 (second ring page)")
+    dq.submit([nop()] * 60 + [fence(DQ_F + 32, 0x99)])
+    eq(d.wait_idle(2), ENABLED | IDLE, "status after the wrap")
+    eq(qemu.readq(FENCES + 0x1020), 0x99, "entry 127 + 1 (wrapped)")
+    eq(d.qreg32(2, "LUMEN_Q_HEAD"), (6 + 61 + 61) % 128, "HEAD")
+    eq(d.qreg64(2, "LUMEN_Q_COMPLETED"), 6 + 61 + 61, "COMPLETED")
+    eq(d.qreg32(2, "LUMEN_Q_ERROR"), 0, "no error")
+
+
+@test()
+def direct_queue_wait_parks(qemu, d):
+    """A ring-level WAIT of a bound queue reads its semaphore at a VA, parks
+    without holding the engine and resumes on a CPU store."""
+    pt = dq_setup(qemu, d)
+    qemu.writeq(FENCES + 0x1100, 0)
+    dq = Direct(qemu, d, 0, DQ_CTX, pt, engine=0)
+    d.setup_queue(1, ring(1), 16, engine=0)
+    dq.submit([wait(DQ_F + 0x100, 3), fence(DQ_F, 1)])
+    wait_for_status(d, 0, WAITING)
+    eq(d.qreg32(0, "LUMEN_Q_CONTEXT"), DQ_CTX, "Q_CONTEXT while waiting")
+    run_fence(d, 1, 0xB)
+    qemu.writeq(FENCES + 0x1100, 2)
+    time.sleep(0.05)
+    eq(qemu.readq(FENCES + 0x1000), 0, "2 < 3: still waiting")
+    qemu.writeq(FENCES + 0x1100, 3)
+    eq(d.wait_idle(0, timeout=2), ENABLED | IDLE, "released")
+    eq(qemu.readq(FENCES + 0x1000), 1, "the FENCE after the WAIT")
+
+
+def dq_expect_error(qemu, d, q, code, head, completed):
+    st = d.wait_idle(q)
+    eq(st & ERROR, ERROR, "queue %d STATUS.ERROR" % q)
+    eq(d.qreg32(q, "LUMEN_Q_ERROR"), code, "queue %d ERROR" % q)
+    eq(d.qreg32(q, "LUMEN_Q_ERROR_HEAD"), head, "queue %d ERROR_HEAD" % q)
+    eq(d.qreg64(q, "LUMEN_Q_COMPLETED"), completed, "queue %d COMPLETED" % q)
+    eq(d.reg64("LUMEN_REG_ERROR_QUEUES") & (1 << q), 1 << q, "ERROR_QUEUES bit")
+
+
+def dq_reset(d, q):
+    d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    eq(d.qreg32(q, "LUMEN_Q_ERROR"), 0, "ERROR after RESET")
+
+
+@test()
+def direct_indirect_must_stay(qemu, d):
+    """A ring-level INDIRECT of a bound queue must name context 0 (run the IB
+    in the queue's context); any other value, even the queue's own context,
+    is BAD_CMD.  Kernel queues still name contexts."""
+    pt = dq_setup(qemu, d)
+    other = context(qemu, d, 1)
+    other.map(DQ_DATA + 0x20000, FENCES + 0x2000, PAGE)
+    for p in (pt, other):
+        put_ib(qemu, p, DQ_DATA + 0x40000, IBS, [fence(DQ_F + 8, 0x66)])
+    d.setup_queue(0, ring(0), 16)
+    dq = Direct(qemu, d, 1, DQ_CTX, pt)
+    for arg2 in (DQ_CTX, 1, 63, 64, 1 << 32, U64):
+        qemu.writeq(FENCES + 0x1000, 0)
+        dq.submit([nop(), fence(DQ_F, 5), indirect(DQ_DATA + 0x40000, 64, arg2), nop()])
+        dq_expect_error(qemu, d, 1, ERR["BAD_CMD"], head=2, completed=2)
+        eq(qemu.readq(FENCES + 0x1000), 5, "arg2 %#x: entries before it ran" % arg2)
+        eq(qemu.readq(FENCES + 0x1008), 0, "arg2 %#x: the IB did not run" % arg2)
+        eq(qemu.readq(FENCES + 0x2008), 0, "arg2 %#x: nothing in context 1" % arg2)
+        eq(d.qreg32(1, "LUMEN_Q_FAULT_INFO"), 0, "arg2 %#x: no fault" % arg2)
+        eq(d.qreg32(1, "LUMEN_Q_CONTEXT"), DQ_CTX, "arg2 %#x: Q_CONTEXT" % arg2)
+        dq_reset(d, 1)
+        dq.tail = 0
+        dq.enable()
+    # The kernel queue may still run an IB in context 1 or DQ_CTX.
+    d.submit(0, [indirect(DQ_DATA + 0x40000, 64, 1), indirect(DQ_DATA + 0x40000, 64, DQ_CTX)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "kernel queue")
+    eq(qemu.readq(FENCES + 0x2008), 0x66, "kernel queue's IB in context 1")
+    eq(qemu.readq(FENCES + 0x1008), 0x66, "kernel queue's IB in context 5")
+    # In the bound queue, arg2 == 0 runs the IB in its context; a nested
+    # INDIRECT naming a context is refused as always.
+    qemu.writeq(FENCES + 0x1008, 0)
+    dq.submit([indirect(DQ_DATA + 0x40000, 64, 0)])
+    eq(d.wait_idle(1), ENABLED | IDLE, "INDIRECT with arg2 0")
+    eq(qemu.readq(FENCES + 0x1008), 0x66, "its IB ran in the queue's context")
+    nested = put_ib(qemu, pt, DQ_DATA + 0x50000, IBS + 0x1000,
+                    [indirect(DQ_DATA + 0x40000, 64, DQ_CTX)])
+    dq.submit([indirect(DQ_DATA + 0x50000, nested, 0)])
+    dq_expect_error(qemu, d, 1, ERR["BAD_CMD"], head=1, completed=1)
+
+
+@test()
+def direct_queue_addresses_are_vas(qemu, d):
+    """Context 0's address forms mean nothing in a bound queue: a bus address
+    is a VA of the context (here unmapped), the DEVMEM bit makes a VA beyond
+    2^48.  Nothing reaches memory; each stops only the queue."""
+    pt = dq_setup(qemu, d)
+    d.setup_queue(0, ring(0), 16, engine=1)
+    qemu.writeq(FENCES, 0)
+    qemu.writeq(BAR2_ADDR, 0)
+    cases = [
+        (fence(FENCES, 0xBAD), FENCES, FAULT["NOT_PRESENT"], True),
+        (copy(SRC, DQ_DST, 8), SRC, FAULT["NOT_PRESENT"], False),
+        (fill(DEVMEM, 8, 0xBAD), DEVMEM, FAULT["VA_RANGE"], True),
+        (wait(DEVMEM | 8, 1), DEVMEM | 8, FAULT["VA_RANGE"], False),
+        (indirect(IBS, 64, 0), IBS, FAULT["NOT_PRESENT"], False),
+    ]
+    for i, (bad, va, reason, write) in enumerate(cases):
+        d.set32("LUMEN_REG_FAULT_STATUS", R["LUMEN_FAULT_VALID"])
+        dq = Direct(qemu, d, 2, DQ_CTX, pt, engine=2)
+        dq.submit([nop(), bad])
+        dq_expect_error(qemu, d, 2, ERR["MMU_FAULT"], head=1, completed=1)
+        info = fault_info(reason, write, DQ_CTX, 2)
+        eq(d.qreg64(2, "LUMEN_Q_FAULT_VA"), va, "case %d: Q_FAULT_VA" % i)
+        eq(d.qreg32(2, "LUMEN_Q_FAULT_INFO"), info, "case %d: Q_FAULT_INFO" % i)
+        eq(d.reg32("LUMEN_REG_FAULT_INFO"), info, "case %d: global FAULT_INFO" % i)
+        eq(d.reg64("LUMEN_REG_FAULT_VA"), va, "case %d: global FAULT_VA" % i)
+        eq(qemu.readq(FENCES), 0, "case %d: bus address not written" % i)
+        eq(qemu.readq(BAR2_ADDR), 0, "case %d: device memory not written" % i)
+        run_fence(d, 0, 0xB0 + i, addr=FENCES + 0x200)
+        dq_reset(d, 2)
+        d.qset32(2, "LUMEN_Q_CONTROL", 0)
+    eq(d.perf(2, "LUMEN_PERF_FAULTS"), len(cases), "faults counted on the queue's engine")
+
+
+@test()
+def direct_ring_fetch_fault(qemu, d):
+    """The ring is read through the context: an unmapped ring page stops the
+    queue at that entry with MMU_FAULT and the entry's VA; mapping the page
+    (an invalid PTE filled: no invalidation) and a queue reset recover."""
+    d.enable_msix()
+    pt = dq_setup(qemu, d)
+    d.setup_queue(0, ring(0), 16, engine=1)
+    pages = [DQ_PA + 0x1000, DQ_PA + 0x2000]
+    pt.map(DQ_VA, pages[0], PAGE, writable=False)            # second page unmapped
+    dq = Direct(qemu, d, 3, DQ_CTX, pt, size=128, pages=pages, map_ring=False, engine=2)
+    dq.submit([nop()] * 64 + [fence(DQ_F, 1)])
+    dq_expect_error(qemu, d, 3, ERR["MMU_FAULT"], head=64, completed=64)
+    info = fault_info(FAULT["NOT_PRESENT"], False, DQ_CTX, 3)
+    eq(d.qreg64(3, "LUMEN_Q_FAULT_VA"), DQ_VA + PAGE, "Q_FAULT_VA: the ring entry")
+    eq(d.qreg32(3, "LUMEN_Q_FAULT_INFO"), info, "Q_FAULT_INFO")
+    eq(d.qreg32(3, "LUMEN_Q_CONTEXT"), DQ_CTX, "Q_CONTEXT")
+    eq(d.reg32("LUMEN_REG_FAULT_STATUS"), R["LUMEN_FAULT_VALID"], "FAULT_STATUS")
+    eq(d.reg32("LUMEN_REG_FAULT_INFO"), info, "FAULT_INFO")
+    eq(d.reg64("LUMEN_REG_FAULT_VA"), DQ_VA + PAGE, "FAULT_VA")
+    eq(d.perf(2, "LUMEN_PERF_FAULTS"), 1, "PERF_FAULTS of the queue's engine")
+    ev = d.error_vector()
+    eq(d.wait_value(lambda: d.msi_count(ev), 0xA000 + ev), 0xA000 + ev, "error vector")
+    eq(qemu.readq(FENCES + 0x1000), 0, "the entry did not run")
+    run_fence(d, 0, 0xB1)
+    pt.map(DQ_VA + PAGE, pages[1], PAGE, writable=False)
+    dq_reset(d, 3)
+    eq(d.qreg64(3, "LUMEN_Q_FAULT_VA"), 0, "Q_FAULT_VA after RESET")
+    dq.tail = 0
+    dq.enable()
+    dq.submit([nop()] * 64 + [fence(DQ_F, 2)])
+    eq(d.wait_idle(3), ENABLED | IDLE, "after mapping the page")
+    eq(qemu.readq(FENCES + 0x1000), 2, "entry 64 ran")
+
+
+@test()
+def direct_ring_fetch_faults(qemu, d):
+    """No root, a bad PTE, a page table in device registers: each a fault on
+    the ring VA; a ring page on no memory or on our own BAR: a DMA error."""
+    ready(d)
+    d.setup_queue(0, ring(0), 16, engine=1)
+    pt = context(qemu, d, 2)
+    cases = [
+        (9, lambda: None, ERR["MMU_FAULT"], FAULT["BAD_CONTEXT"]),
+        (2, lambda: pt.set_leaf(DQ_VA, DQ_PA | R["LUMEN_PTE_VALID"] | 1 << 7),
+         ERR["MMU_FAULT"], FAULT["BAD_PTE"]),
+        (2, lambda: pt.set_leaf(DQ_VA, 0), ERR["MMU_FAULT"], FAULT["NOT_PRESENT"]),
+        (3, lambda: d.set_root(3, 0xFEC0_0000 | 1), ERR["MMU_FAULT"], FAULT["BAD_PTE"]),
+        (2, lambda: pt.set_leaf(DQ_VA, 0x40_0000_0000 | R["LUMEN_PTE_VALID"]),
+         ERR["DMA"], 0),
+        (2, lambda: pt.set_leaf(DQ_VA, BAR0_ADDR | R["LUMEN_PTE_VALID"]), ERR["DMA"], 0),
+        (2, lambda: pt.set_leaf(DQ_VA, DEVMEM_DEFAULT | R["LUMEN_PTE_VALID"] |
+                                R["LUMEN_PTE_DEVMEM"]),
+         ERR["MMU_FAULT"], FAULT["DEVMEM_RANGE"]),
+    ]
+    for i, (ctx, prepare, code, reason) in enumerate(cases):
+        prepare()
+        d.set32("LUMEN_REG_MMU_INVALIDATE", R["LUMEN_MMU_INVALIDATE_ALL"])
+        dq = Direct(qemu, d, 1, ctx, pt, map_ring=False, enable=False)
+        dq.enable()
+        eq(d.qreg32(1, "LUMEN_Q_STATUS"), ENABLED | IDLE, "case %d: enabled, no check" % i)
+        d.doorbell(1, 1)
+        try:
+            dq_expect_error(qemu, d, 1, code, head=0, completed=0)
+        except Failure as e:
+            raise Failure("case %d: %s" % (i, e))
+        if code == ERR["MMU_FAULT"]:
+            eq(d.qreg32(1, "LUMEN_Q_FAULT_INFO"), fault_info(reason, False, ctx, 1),
+               "case %d: Q_FAULT_INFO" % i)
+            eq(d.qreg64(1, "LUMEN_Q_FAULT_VA"), DQ_VA, "case %d: Q_FAULT_VA" % i)
+        else:
+            eq(d.qreg32(1, "LUMEN_Q_FAULT_INFO"), 0, "case %d: no fault" % i)
+        eq(d.qreg32(1, "LUMEN_Q_CONTEXT"), ctx, "case %d: Q_CONTEXT" % i)
+        run_fence(d, 0, 0xC0 + i)
+        dq_reset(d, 1)
+        d.qset32(1, "LUMEN_Q_CONTROL", 0)
+
+
+@test(device_args="mem=1M")
+def direct_ring_in_device_memory(qemu, d):
+    """A ring mapped through DEVMEM PTEs is read from device memory."""
+    pt = dq_setup(qemu, d)
+    dq = Direct(qemu, d, 0, DQ_CTX, pt, size=64, pages=[0x8000], devmem=True)
+    dq.submit([nop(), fence(DQ_F, 0x4D)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "status")
+    eq(qemu.readq(FENCES + 0x1000), 0x4D, "entry fetched from device memory ran")
+
+
+@test()
+def direct_ring_range_at_enable(qemu, d):
+    """A bound ring must lie below 2^48 (checked at enable: BAD_RING); a
+    kernel queue's ring is a bus address, as in device 1.0."""
+    ready(d)
+    top = 1 << 48
+    cases = [(top, 16, ERR["BAD_RING"]), (top - PAGE, 128, ERR["BAD_RING"]),
+             (U64 & ~0xFFF, 16, ERR["BAD_RING"]), (DQ_VA + 0x800, 16, ERR["BAD_RING"]),
+             (DQ_VA, 3, ERR["BAD_RING"]), (top - 2 * PAGE, 128, 0), (0, 16, 0)]
+    for base, size, code in cases:
+        set_queue_ctx(d, 1, DQ_CTX)
+        d.setup_queue(1, base, size)
+        eq(d.qreg32(1, "LUMEN_Q_ERROR"), code, "ring %#x x %d: ERROR" % (base, size))
+        dq_reset(d, 1)
+        d.qset32(1, "LUMEN_Q_CONTROL", 0)
+    set_queue_ctx(d, 1, 0)
+    d.setup_queue(1, top, 16)
+    eq(d.qreg32(1, "LUMEN_Q_ERROR"), 0, "kernel queue: a bus address above 2^48 enables")
+
+
+@test()
+def direct_ring_fetch_uses_the_tlb(qemu, d):
+    """The ring fetch goes through the engine's TLB: a changed ring PTE takes
+    effect only after MMU_INVALIDATE of the context."""
+    pt = dq_setup(qemu, d)
+    p1, p2 = DQ_PA, DQ_PA + 0x1000
+    dq = Direct(qemu, d, 0, DQ_CTX, pt, pages=[p1])
+    dq.submit([fence(DQ_F, 1)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "first entry")
+    qemu.memwrite(p1 + 64, fence(DQ_F, 0x11))
+    qemu.memwrite(p2 + 64, fence(DQ_F, 0x22))
+    pt.map(DQ_VA, p2, PAGE, writable=False)
+    d.doorbell(0, 2)
+    eq(d.wait_idle(0), ENABLED | IDLE, "second entry")
+    eq(qemu.readq(FENCES + 0x1000), 0x11, "stale translation until invalidated")
+    qemu.memwrite(p1 + 128, fence(DQ_F, 0x13))
+    qemu.memwrite(p2 + 128, fence(DQ_F, 0x23))
+    d.set32("LUMEN_REG_MMU_INVALIDATE", DQ_CTX)
+    d.doorbell(0, 3)
+    eq(d.wait_idle(0), ENABLED | IDLE, "third entry")
+    eq(qemu.readq(FENCES + 0x1000), 0x23, "new page after MMU_INVALIDATE")
+
+
+@test(device_args=FI)
+def direct_ring_fetch_fault_injection(qemu, d):
+    pt = dq_setup(qemu, d)
+    dq = Direct(qemu, d, 0, DQ_CTX, pt)
+    d.set32("LUMEN_FI_MMU_FAULT", 1)
+    dq.submit([fence(DQ_F, 1)])
+    dq_expect_error(qemu, d, 0, ERR["MMU_FAULT"], head=0, completed=0)
+    eq(d.qreg32(0, "LUMEN_Q_FAULT_INFO"), fault_info(FAULT["INJECTED"], False, DQ_CTX, 0),
+       "injected fault on the ring fetch")
+    eq(d.qreg64(0, "LUMEN_Q_FAULT_VA"), DQ_VA, "its VA")
+    dq_reset(d, 0)
+    # A failed table read is a fault (BAD_PTE) ...
+    d.set32("LUMEN_FI_FAIL_DMA", 1)
+    dq.tail = 0
+    dq.enable()
+    dq.submit([fence(DQ_F, 2)])
+    dq_expect_error(qemu, d, 0, ERR["MMU_FAULT"], head=0, completed=0)
+    eq(d.qreg32(0, "LUMEN_Q_FAULT_INFO"), fault_info(FAULT["BAD_PTE"], False, DQ_CTX, 0),
+       "unreadable table on the ring fetch")
+    dq_reset(d, 0)
+    # ... a failed read of the ring page itself (translation in the TLB) is DMA.
+    dq.tail = 0
+    dq.enable()
+    dq.submit([fence(DQ_F, 2)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "fills the TLB")
+    d.set32("LUMEN_FI_FAIL_DMA", 1)
+    dq.submit([fence(DQ_F, 4)])
+    dq_expect_error(qemu, d, 0, ERR["DMA"], head=1, completed=1)
+    eq(d.qreg32(0, "LUMEN_Q_FAULT_INFO"), 0, "no fault for a DMA error")
+    eq(qemu.readq(FENCES + 0x1000), 2, "the entry did not run")
+    dq_reset(d, 0)
+    dq.tail = 0
+    dq.enable()
+    dq.submit([fence(DQ_F, 3)])
+    eq(d.wait_idle(0), ENABLED | IDLE, "runs again")
+    eq(qemu.readq(FENCES + 0x1000), 3, "fence")
+
+
+@test()
+def doorbell_views(qemu, d):
+    """Doorbell page q shows queue q's HEAD, STATUS, ERROR and COMPLETED,
+    read-only, for kernel and direct queues alike."""
+    pt = dq_setup(qemu, d)
+    d.setup_queue(0, ring(0), 16)
+    dq = Direct(qemu, d, 1, DQ_CTX, pt)
+    qemu.writeq(FENCES + 0x1100, 0)
+    dq.submit([nop(), nop(), nop(), wait(DQ_F + 0x100, 1)])
+    d.submit(0, [nop()] * 5)
+    d.wait_idle(0)
+    wait_for_status(d, 1, WAITING)
+
+    def view(q, name, size=4):
+        a = d.bar4 + q * R["LUMEN_DOORBELL_STRIDE"] + DB[name]
+        return qemu.readq(a) if size == 8 else qemu.readl(a)
+
+    for q in (0, 1):
+        for name, reg in (("TAIL", "LUMEN_Q_TAIL"), ("HEAD", "LUMEN_Q_HEAD"),
+                          ("STATUS", "LUMEN_Q_STATUS"), ("ERROR", "LUMEN_Q_ERROR")):
+            eq(view(q, name), d.qreg32(q, reg), "queue %d %s view" % (q, name))
+        eq(view(q, "COMPLETED", 8), d.qreg64(q, "LUMEN_Q_COMPLETED"), "queue %d COMPLETED" % q)
+    eq(view(0, "HEAD"), 5, "queue 0 HEAD")
+    eq(view(0, "COMPLETED"), 5, "queue 0 COMPLETED low half")
+    eq(view(0, "COMPLETED") | 0, 5, "queue 0 COMPLETED")
+    eq(qemu.readl(d.bar4 + DB["COMPLETED"] + 4), 0, "queue 0 COMPLETED high half")
+    eq(view(0, "STATUS"), ENABLED | IDLE, "queue 0 STATUS")
+    eq(view(1, "HEAD"), 3, "queue 1 HEAD on the WAIT")
+    eq(view(1, "STATUS"), ENABLED | WAITING, "queue 1 STATUS")
+    # 64-bit reads of other pairs: two words, lower first.
+    eq(qemu.readq(d.bar4 + 0x1000), 4 | 3 << 32, "queue 1 TAIL | HEAD << 32")
+    eq(qemu.readq(d.bar4 + 0x1008), (ENABLED | WAITING), "queue 1 STATUS | ERROR << 32")
+    # Writes to the views are ignored.
+    for name in ("HEAD", "STATUS", "ERROR", "COMPLETED"):
+        qemu.writel(d.bar4 + 0x1000 + DB[name], 0xFFFF_FFFF)
+    qemu.writel(d.bar4 + 0x1000 + DB["COMPLETED"] + 4, 0xFFFF_FFFF)
+    qemu.writeq(d.bar4 + 0x1000 + DB["COMPLETED"], U64)
+    eq(d.qreg32(1, "LUMEN_Q_HEAD"), 3, "HEAD after writes to the views")
+    eq(d.qreg32(1, "LUMEN_Q_ERROR"), 0, "ERROR after writes to the views")
+    eq(d.qreg64(1, "LUMEN_Q_COMPLETED"), 3, "COMPLETED after writes to the views")
+    eq(d.qreg32(1, "LUMEN_Q_STATUS"), ENABLED | WAITING, "STATUS after writes")
+    check("write to read-only doorbell BAR offset 0x1004 ignored" in qemu.log(),
+          "view write logged")
+    # Past the views, and pages of absent queues: 0, logged.
+    eq(qemu.readl(d.bar4 + 0x1018), 0, "word after the views")
+    eq(qemu.readl(d.bar4 + 0xFFC), 0, "end of page 0")
+    # An error shows in the views.
+    qemu.writeq(FENCES + 0x1100, 1)
+    d.wait_idle(1)
+    dq.submit([cmd(0x7F)])
+    d.wait_idle(1)
+    eq(view(1, "ERROR"), ERR["BAD_OPCODE"], "ERROR view")
+    eq(view(1, "STATUS"), ENABLED | ERROR, "STATUS view on an error")
+    eq(view(1, "HEAD"), 4, "HEAD view on the bad entry")
+    eq(view(1, "COMPLETED", 8), 4, "COMPLETED view")
+    # A queue reset and a device reset show in the views.
+    d.qset32(1, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    eq(view(1, "ERROR"), 0, "ERROR view after RESET")
+    eq(view(1, "COMPLETED", 8), 0, "COMPLETED view after RESET")
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    eq(view(0, "HEAD"), 0, "HEAD view after CONTROL.RESET")
+    eq(view(0, "STATUS"), IDLE, "STATUS view after CONTROL.RESET")
+
+
+@test(device_args="queues=5")
+def doorbell_views_absent_queues(qemu, d):
+    for q in (5, 6, 7):
+        for off in (0, 4, 8, 0xC, 0x10, 0x14):
+            a = d.bar4 + q * 0x1000 + off
+            qemu.writel(a, 1)
+            eq(qemu.readl(a), 0, "page %d offset %#x" % (q, off))
+        eq(qemu.readq(d.bar4 + q * 0x1000 + 0x10), 0, "page %d COMPLETED" % q)
+    check("no doorbell register" in qemu.log(), "logged")
+    ready(d)
+    d.setup_queue(4, ring(4), 16)
+    run_fence(d, 4, 0x44)
+
+
+@test()
+def direct_queue_shares_its_engine(qemu, d):
+    """A bound queue whose IBs run ~1M commands gets its turns like any
+    queue: a kernel queue and another bound queue on the same engine run
+    meanwhile (64 commands per turn)."""
+    pt = dq_setup(qemu, d)
+    nops = R["LUMEN_IB_MAX_SIZE"]
+    qemu.memset(IBS, nops, 0)                                   # 65536 NOPs
+    pt.map(VA_BASE, IBS, nops, writable=False)
+    calls = R["LUMEN_IB_MAX_COMMANDS"] // (nops // 64) - 1     # 15 calls
+    qemu.memwrite(IBS + nops, indirect(VA_BASE, nops, 0) * calls)
+    pt.map(VA_BASE + nops, IBS + nops, PAGE, writable=False)
+    long_q = Direct(qemu, d, 0, DQ_CTX, pt, engine=1)
+    other = Direct(qemu, d, 1, DQ_CTX, pt, engine=1, va=DQ_VA + 0x10000,
+                   pages=[DQ_PA + 0x20000])
+    d.setup_queue(2, ring(2), 16, engine=1)
+    # Eight entries of ~1M commands each: well over a second of work.
+    long_q.submit([indirect(VA_BASE + nops, 64 * calls, 0)] * 8 + [fence(DQ_F, 1)])
+    other.submit([fence(DQ_F + 8, 2)])
+    d.submit(2, [fence(FENCES + 0x10, 3)])
+    eq(d.wait_idle(1), ENABLED | IDLE, "the other bound queue ran")
+    eq(d.wait_idle(2), ENABLED | IDLE, "the kernel queue ran")
+    done = d.qreg64(0, "LUMEN_Q_COMPLETED")
+    check(done < 8, "the long queue still runs (%d of 8 entries done)" % done)
+    eq(d.qreg32(0, "LUMEN_Q_CONTEXT"), DQ_CTX, "Q_CONTEXT inside its IB")
+    eq(qemu.readq(FENCES + 0x1008), 2, "the other bound queue's fence")
+    eq(qemu.readq(FENCES + 0x10), 3, "the kernel queue's fence")
+    eq(d.wait_idle(0, timeout=120), ENABLED | IDLE, "the long entries finished")
+    eq(d.qreg64(0, "LUMEN_Q_COMPLETED"), 9, "COMPLETED")
+    eq(qemu.readq(FENCES + 0x1000), 1, "the fence after them")
+
+
+def start_long_copy_direct(qemu, d, q):
+    """The 2^39-byte copy of start_long_copy(), as a ring entry of a queue
+    bound to LONG_CTX whose ring is mapped at 2^40 + 2 MiB."""
+    qemu.memset(BIG_SRC, 2 * MiB, 0x5A)
+    qemu.memset(BIG_DST, 2 * MiB, 0)
+    pt = PageTables(qemu, LONG_TABLES + 0x10000, 0x10000)
+    src_l2 = aliased_tables(qemu, LONG_TABLES, BIG_SRC, False)
+    dst_l2 = aliased_tables(qemu, LONG_TABLES + 0x3000, BIG_DST, True)
+    qemu.writeq(pt.root + 0, src_l2 | R["LUMEN_PTE_VALID"])
+    qemu.writeq(pt.root + 8, dst_l2 | R["LUMEN_PTE_VALID"])
+    pt.map((1 << 40) + 0x1000, FENCES + 0x800 & ~0xFFF, PAGE)
+    d.set_root(LONG_CTX, pt.root_value())
+    dq = Direct(qemu, d, q, LONG_CTX, pt, va=1 << 40, engine=0)
+    dq.submit([copy(0, 1 << 39, 1 << 39), fence((1 << 40) + 0x1800, 1)])
+    got = d.wait_value(lambda: qemu.readq(BIG_DST), 0x5A5A5A5A5A5A5A5A)
+    eq(got, 0x5A5A5A5A5A5A5A5A, "the long copy is running")
+    eq(d.qreg32(q, "LUMEN_Q_STATUS") & IDLE, 0, "queue busy")
+    return dq
+
+
+@test()
+def direct_queue_reset_while_busy(qemu, d):
+    """A queue reset stops a bound queue's running entry: no write after it
+    returns; QUEUE_CTX stays, and the queue runs again."""
+    ready(d)
+    qemu.writeq(FENCES + 0x800, 0)
+    start_long_copy_direct(qemu, d, VICTIM)
+    d.qset32(VICTIM, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+    eq(d.qreg32(VICTIM, "LUMEN_Q_STATUS"), IDLE, "STATUS right after RESET")
+    check_copy_stopped(qemu, d)
+    eq(queue_ctx(d, VICTIM), LONG_CTX, "QUEUE_CTX kept")
+    d.setup_queue(BYSTANDER, ring(BYSTANDER), 16, engine=0)
+    run_fence(d, BYSTANDER, 0x1)
+
+
+@test()
+def direct_queue_device_reset_while_busy(qemu, d):
+    ready(d)
+    qemu.writeq(FENCES + 0x800, 0)
+    start_long_copy_direct(qemu, d, VICTIM)
+    d.set32("LUMEN_REG_CONTROL", R["LUMEN_CONTROL_RESET"])
+    check_copy_stopped(qemu, d)
+    eq(queue_ctx(d, VICTIM), 0, "QUEUE_CTX cleared by CONTROL.RESET")
+    ready(d)
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 0x2)
+
+
+@test()
+def hostile_direct_queues(qemu, d):
+    """Bound queues with random contexts (some without a root), random ring
+    bases and random commands; random QUEUE_CTX writes at any time: every
+    queue ends idle, stopped or waiting; QEMU survives."""
+    ready(d)
+    rng = random.Random(71)
+    pts = {c: context(qemu, d, c) for c in (1, 2)}
+    for c, pt in pts.items():
+        pt.map(VA_BASE, IBS, 1 << 18)
+        pt.map(VA_BASE + (1 << 18), DST, 1 << 16)
+        pt.map(DQ_VA, DQ_PA + c * 0x40000, 0x40000, writable=False)
+        qemu.writeq(pt.entry_addr(VA_BASE + (1 << 30), 1),
+                    (TABLES + 0xF0000) | R["LUMEN_PTE_VALID"])
+    qemu.memwrite(TABLES + 0xF0000, random_bytes(4096, 72))
+    qemu.memwrite(IBS, b"".join(random_command(rng, [0, 1, 2]) for _ in range(1 << 12)))
+    for c in (1, 2):
+        qemu.memwrite(DQ_PA + c * 0x40000,
+                      b"".join(random_command(rng, [0, 1, 2]) for _ in range(4096)))
+    for rnd in range(6):
+        for q in range(8):
+            d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+            ctx = rng.choice((1, 2, 1, 2, 3, 63))
+            set_queue_ctx(d, q, ctx)
+            base = rng.choice((DQ_VA, DQ_VA, DQ_VA + rng.randrange(0, 64) * PAGE,
+                               (1 << 48) - PAGE, rng.getrandbits(64) & ~0xFFF))
+            d.qset64(q, "LUMEN_Q_RING_BASE", base)
+            d.qset32(q, "LUMEN_Q_RING_SIZE", 4096)
+            d.qset32(q, "LUMEN_Q_ENGINE", q % 5)
+            d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_ENABLE"])
+            d.doorbell(q, rng.randrange(1, 4096))
+            set_queue_ctx(d, q, rng.getrandbits(32))            # ignored: enabled
+        wait_queues_settled(d, 8, 30, "round %d" % rnd)
+        eq(d.reg32("LUMEN_REG_ID"), 0x4C554D4E, "ID after round %d" % rnd)
+    for q in range(8):
+        d.qset32(q, "LUMEN_Q_CONTROL", R["LUMEN_Q_CONTROL_RESET"])
+        set_queue_ctx(d, q, 0)
+    d.setup_queue(0, ring(0), 16)
+    run_fence(d, 0, 0x5AFE)
 
 
 # ==== Runner ==================================================================

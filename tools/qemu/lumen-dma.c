@@ -128,7 +128,8 @@ static bool lumen_dma_read_u64(LumenState *s, uint64_t addr, void *buf)
     return true;
 }
 
-uint32_t lumen_dma_read(LumenState *s, uint64_t addr, void *buf, uint64_t len)
+static uint32_t lumen_dma_read(LumenState *s, uint64_t addr, void *buf,
+                               uint64_t len)
 {
     if (lumen_take_dma_failure(s) || !lumen_bus_range_ok(s, addr, len)) {
         return LUMEN_ERR_DMA;

@@ -134,7 +134,7 @@ static bool lumen_engine_retire_locked(LumenEngine *e, LumenQueue *q,
     LumenState *s = e->dev;
 
     q->in_entry = q->qx.depth > 0;
-    q->context = q->in_entry ? q->qx.ctx : 0;
+    q->context = q->in_entry ? q->qx.ctx : q->ring_ctx;
 
     switch (r) {
     case LUMEN_STEP_DONE:
@@ -189,6 +189,7 @@ static bool lumen_engine_step_locked(LumenEngine *e, LumenQueue *q)
         .queue = lumen_queue_index(s, q),
         .compute = e->compute,
         .stats = &e->stats,
+        .ring_ctx = q->ring_ctx,
     };
     uint64_t bytes;
     unsigned ctx;
@@ -203,7 +204,7 @@ static bool lumen_engine_step_locked(LumenEngine *e, LumenQueue *q)
     lumen_engine_count_locked(e);
     bytes = e->stats.bytes;
     fetch = q->qx.depth == 0;
-    ctx = fetch ? 0 : q->qx.ctx;
+    ctx = fetch ? q->ring_ctx : q->qx.ctx;
     q->active = true;
     q->active_epoch = epoch;
     e->cur = q;
@@ -212,7 +213,8 @@ static bool lumen_engine_step_locked(LumenEngine *e, LumenQueue *q)
 
     start = get_clock();
     if (fetch) {
-        r = lumen_dma_read(s, entry_addr, entry, sizeof(entry));
+        /* Through the MMU context of a direct queue, else a bus read. */
+        r = lumen_exec_fetch_entry(&x, entry_addr, entry);
     }
     if (r == LUMEN_ERR_NONE) {
         r = lumen_exec_step(&x, &q->qx, entry);
@@ -361,7 +363,7 @@ static void lumen_queue_abandon_locked(LumenQueue *q)
     qatomic_inc(&q->epoch);
     q->waiting = false;
     q->in_entry = false;
-    q->context = 0;
+    q->context = q->ring_ctx;
 }
 
 /*

@@ -52,6 +52,19 @@ static LumenEngine *lumen_perf_at(LumenState *s, hwaddr addr, hwaddr *reg)
     return &s->engines[(addr - LUMEN_PERF_BASE) / LUMEN_PERF_STRIDE];
 }
 
+/*
+ * The queue whose LUMEN_QUEUE_CTX register is at @addr, or -1.  The block
+ * has room for LUMEN_MAX_QUEUES; registers of absent queues are undefined.
+ */
+static int lumen_queue_ctx_at(hwaddr addr)
+{
+    if (addr < LUMEN_QUEUE_CTX_BASE ||
+        addr >= LUMEN_QUEUE_CTX(LUMEN_MAX_QUEUES)) {
+        return -1;
+    }
+    return (addr - LUMEN_QUEUE_CTX_BASE) / 4;
+}
+
 /* The context whose root register is at @addr, or -1. */
 static int lumen_root_at(hwaddr addr)
 {
@@ -112,14 +125,26 @@ static void lumen_log_busy(LumenState *s, LumenQueue *q, hwaddr addr)
 
 /* ---- Queues ------------------------------------------------------------- */
 
+/*
+ * The ring of a kernel queue is a bus range that must not wrap; the ring
+ * of a direct queue is a VA range of its context, which must lie below
+ * 2^48 (so that no fetch can fault with LUMEN_FAULT_VA_RANGE).
+ */
 static bool lumen_ring_valid(const LumenQueue *q)
 {
-    return QEMU_IS_ALIGNED(q->ring_base, 4 * KiB) &&
-           is_power_of_2(q->ring_size) &&
-           q->ring_size >= LUMEN_RING_MIN_ENTRIES &&
-           q->ring_size <= LUMEN_RING_MAX_ENTRIES &&
-           q->ring_base + (uint64_t)q->ring_size * LUMEN_CMD_SIZE - 1 >
-           q->ring_base;
+    uint64_t bytes = (uint64_t)q->ring_size * LUMEN_CMD_SIZE;
+
+    if (!QEMU_IS_ALIGNED(q->ring_base, 4 * KiB) ||
+        !is_power_of_2(q->ring_size) ||
+        q->ring_size < LUMEN_RING_MIN_ENTRIES ||
+        q->ring_size > LUMEN_RING_MAX_ENTRIES) {
+        return false;
+    }
+    if (q->ring_ctx) {
+        return q->ring_base < BIT_ULL(LUMEN_VA_BITS) &&
+               bytes <= BIT_ULL(LUMEN_VA_BITS) - q->ring_base;
+    }
+    return q->ring_base + bytes - 1 > q->ring_base;
 }
 
 static uint32_t lumen_queue_status(LumenState *s, LumenQueue *q)
@@ -181,7 +206,7 @@ static void lumen_queue_reset(LumenState *s, LumenQueue *q)
     q->completed = 0;
     q->fault_va = 0;
     q->fault_info = 0;
-    q->context = 0;
+    q->context = q->ring_ctx;   /* QUEUE_CTX itself survives a queue reset */
     q->hang = false;
     s->error_queues &= ~bit;
     s->irq_status &= ~bit;
@@ -274,7 +299,8 @@ static uint32_t lumen_queue_read32(LumenState *s, LumenQueue *q, hwaddr addr,
     case LUMEN_Q_FAULT_INFO:
         return q->fault_info;
     case LUMEN_Q_CONTEXT:
-        return q->context;
+        /* Every command of a direct queue runs in its context. */
+        return q->ring_ctx ? q->ring_ctx : q->context;
     }
     lumen_log_undefined(addr, "read");
     return 0;
@@ -312,11 +338,47 @@ static void lumen_queue_write32(LumenState *s, LumenQueue *q, hwaddr addr,
     lumen_log_undefined(addr, "write");
 }
 
+/*
+ * LUMEN_QUEUE_CTX(q): bind queue @index to a context (1.1).  Like RING_BASE
+ * it may change only while the queue is disabled, which is what lets an
+ * engine read it once per step.
+ */
+static void lumen_write_queue_ctx(LumenState *s, hwaddr addr, unsigned index,
+                                  uint32_t val)
+{
+    LumenQueue *q;
+
+    if (index >= s->num_queues) {
+        lumen_log_undefined(addr, "write");
+        return;
+    }
+    q = &s->queues[index];
+    if (q->enabled) {
+        lumen_log_busy(s, q, addr);
+    } else if (val >= LUMEN_NUM_CONTEXTS) {
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: queue %u: QUEUE_CTX %" PRIu32
+                      " is no context; ignored\n", index, val);
+    } else {
+        q->ring_ctx = val;
+        q->context = val;       /* a disabled queue runs nothing */
+    }
+}
+
+static uint32_t lumen_read_queue_ctx(LumenState *s, hwaddr addr,
+                                     unsigned index)
+{
+    if (index >= s->num_queues) {
+        lumen_log_undefined(addr, "read");
+        return 0;
+    }
+    return s->queues[index].ring_ctx;
+}
+
 /* ---- Global registers --------------------------------------------------- */
 
 static uint32_t lumen_caps(LumenState *s)
 {
-    return LUMEN_CAP_MMU | LUMEN_CAP_OPERATORS |
+    return LUMEN_CAP_MMU | LUMEN_CAP_OPERATORS | LUMEN_CAP_DIRECT_QUEUES |
            (s->fault_injection ? LUMEN_CAP_FAULT_INJECTION : 0);
 }
 
@@ -545,10 +607,15 @@ static uint32_t lumen_read32(LumenState *s, hwaddr addr)
 {
     LumenQueue *q;
     hwaddr reg;
+    int index;
 
     q = lumen_queue_at(s, addr, &reg);
     if (q) {
         return lumen_queue_read32(s, q, addr, reg);
+    }
+    index = lumen_queue_ctx_at(addr);
+    if (index >= 0) {
+        return lumen_read_queue_ctx(s, addr, index);
     }
     if (lumen_is_fi(addr)) {
         return lumen_fi_read(s, addr);
@@ -591,10 +658,16 @@ static void lumen_write32(LumenState *s, hwaddr addr, uint32_t val)
 {
     LumenQueue *q;
     hwaddr reg;
+    int index;
 
     q = lumen_queue_at(s, addr, &reg);
     if (q) {
         lumen_queue_write32(s, q, addr, reg, val);
+        return;
+    }
+    index = lumen_queue_ctx_at(addr);
+    if (index >= 0) {
+        lumen_write_queue_ctx(s, addr, index, val);
         return;
     }
     if (lumen_is_fi(addr)) {
@@ -687,46 +760,99 @@ const MemoryRegionOps lumen_mmio_ops = {
 
 /* ---- BAR4: doorbells ---------------------------------------------------- */
 
-/* The doorbell of queue q is the first 32 bits of page q. */
-static LumenQueue *lumen_doorbell_queue(LumenState *s, hwaddr addr)
+/*
+ * Page q of BAR4 belongs to queue q, so that a page can be mapped into
+ * the one process that owns a direct queue.  Its first 32 bits are the
+ * doorbell (TAIL); since 1.1 the words after it are read-only views of
+ * the queue's state (LUMEN_DB_*), so that the process can watch its queue
+ * without asking the kernel.  As in BAR0, COMPLETED takes one 64-bit read
+ * or 32-bit reads of its halves, and any other 64-bit access acts on the
+ * two 32-bit words it covers, lower address first.
+ */
+static LumenQueue *lumen_doorbell_queue(LumenState *s, hwaddr addr,
+                                        hwaddr *reg)
 {
     hwaddr index = addr / LUMEN_DOORBELL_STRIDE;
 
-    if (addr % LUMEN_DOORBELL_STRIDE || index >= s->num_queues) {
+    *reg = addr % LUMEN_DOORBELL_STRIDE;
+    if (index >= s->num_queues || *reg > LUMEN_DB_COMPLETED + 4) {
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: access to doorbell BAR "
+                      "offset 0x%" HWADDR_PRIx ", which is no doorbell "
+                      "register\n", addr);
         return NULL;
     }
     return &s->queues[index];
+}
+
+static uint32_t lumen_doorbell_read32(LumenState *s, hwaddr addr)
+{
+    LumenQueue *q;
+    hwaddr reg;
+
+    q = lumen_doorbell_queue(s, addr, &reg);
+    if (!q) {
+        return 0;
+    }
+    switch (reg) {
+    case LUMEN_DB_TAIL:
+        return q->tail;
+    case LUMEN_DB_HEAD:
+        return q->head;
+    case LUMEN_DB_STATUS:
+        return lumen_queue_status(s, q);
+    case LUMEN_DB_ERROR:
+        return q->error;
+    case LUMEN_DB_COMPLETED:
+        return extract64(q->completed, 0, 32);
+    }
+    return extract64(q->completed, 32, 32);     /* LUMEN_DB_COMPLETED + 4 */
+}
+
+static void lumen_doorbell_write32(LumenState *s, hwaddr addr, uint32_t val)
+{
+    LumenQueue *q;
+    hwaddr reg;
+
+    q = lumen_doorbell_queue(s, addr, &reg);
+    if (!q) {
+        return;
+    }
+    if (reg != LUMEN_DB_TAIL) {
+        qemu_log_mask(LOG_GUEST_ERROR, "lumen: write to read-only doorbell "
+                      "BAR offset 0x%" HWADDR_PRIx " ignored\n", addr);
+        return;
+    }
+    lumen_queue_write_tail(s, q, val);
 }
 
 static uint64_t lumen_doorbell_read(void *opaque, hwaddr addr, unsigned size)
 {
     LumenState *s = opaque;
     LumenQueue *q;
+    hwaddr reg;
 
     QEMU_LOCK_GUARD(&s->lock);
-    q = lumen_doorbell_queue(s, addr);
-    if (!q) {
-        qemu_log_mask(LOG_GUEST_ERROR, "lumen: read of doorbell BAR offset "
-                      "0x%" HWADDR_PRIx ", which is no doorbell\n", addr);
-        return 0;
+    if (size == 4) {
+        return lumen_doorbell_read32(s, addr);
     }
-    return q->tail;
+    if (addr % LUMEN_DOORBELL_STRIDE == LUMEN_DB_COMPLETED) {
+        q = lumen_doorbell_queue(s, addr, &reg);
+        return q ? q->completed : 0;    /* both halves of one moment */
+    }
+    return lumen_doorbell_read32(s, addr) |
+           (uint64_t)lumen_doorbell_read32(s, addr + 4) << 32;
 }
 
 static void lumen_doorbell_write(void *opaque, hwaddr addr, uint64_t val,
                                  unsigned size)
 {
     LumenState *s = opaque;
-    LumenQueue *q;
 
     QEMU_LOCK_GUARD(&s->lock);
-    q = lumen_doorbell_queue(s, addr);
-    if (!q) {
-        qemu_log_mask(LOG_GUEST_ERROR, "lumen: write to doorbell BAR offset "
-                      "0x%" HWADDR_PRIx ", which is no doorbell\n", addr);
-        return;
+    lumen_doorbell_write32(s, addr, val);
+    if (size == 8) {
+        lumen_doorbell_write32(s, addr + 4, val >> 32);
     }
-    lumen_queue_write_tail(s, q, val);
 }
 
 const MemoryRegionOps lumen_doorbell_ops = {
@@ -735,11 +861,11 @@ const MemoryRegionOps lumen_doorbell_ops = {
     .endianness = DEVICE_LITTLE_ENDIAN,
     .valid = {
         .min_access_size = 4,
-        .max_access_size = 4,
+        .max_access_size = 8,
         .unaligned = false,
     },
     .impl = {
         .min_access_size = 4,
-        .max_access_size = 4,
+        .max_access_size = 8,
     },
 };

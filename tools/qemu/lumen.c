@@ -176,6 +176,7 @@ static void lumen_queue_init(LumenState *s, LumenQueue *q)
     q->fault_va = 0;
     q->fault_info = 0;
     q->context = 0;
+    q->ring_ctx = 0;
     q->waiting = false;
     q->in_entry = false;
     q->hang = false;

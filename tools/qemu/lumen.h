@@ -72,7 +72,13 @@ typedef struct LumenQueue {
     uint64_t completed;
     uint64_t fault_va;          /* LUMEN_Q_FAULT_VA */
     uint32_t fault_info;        /* LUMEN_Q_FAULT_INFO */
-    uint32_t context;           /* LUMEN_Q_CONTEXT */
+    uint32_t context;           /* LUMEN_Q_CONTEXT of a kernel queue */
+    /*
+     * LUMEN_QUEUE_CTX: 0 for a kernel queue, else the context a direct
+     * queue is bound to.  Changes only while the queue is disabled, so a
+     * step reads it once, under the lock, when it starts.
+     */
+    uint32_t ring_ctx;
 
     /*
      * Bumped whenever the queue is disabled or reset.  A command of an
@@ -223,8 +229,6 @@ void lumen_perf_reset_locked(LumenState *s);
 
 /* lumen-dma.c */
 void lumen_bus_init(LumenState *s, LumenEngine *e);
-uint32_t lumen_dma_read(LumenState *s, uint64_t addr, void *buf,
-                        uint64_t len);
 void lumen_update_bar_windows_locked(LumenState *s);
 
 #endif /* HW_MISC_LUMEN_H */

@@ -126,7 +126,11 @@ static uint32_t lumen_cmd_indirect(LumenExec *x, const LumenQueueExec *qx,
                                    LumenPush *push)
 {
     uint64_t addr = cmd->args[0], size = cmd->args[1], ib_ctx = cmd->args[2];
-    bool nested = qx->depth > 0;
+    /*
+     * Only a ring entry of a kernel queue may switch contexts: an IB, and
+     * every command of a direct queue, stays in its own (arg2 == 0).
+     */
+    bool stay = qx->depth > 0 || x->ring_ctx != 0;
     uint32_t err;
 
     if (!lumen_cmd_format_ok(cmd, 0, 3)) {
@@ -136,8 +140,7 @@ static uint32_t lumen_cmd_indirect(LumenExec *x, const LumenQueueExec *qx,
         !LUMEN_IS_ALIGNED(size, LUMEN_IB_ALIGN)) {
         return LUMEN_ERR_BAD_CMD;
     }
-    /* A ring entry names the context; an IB stays in its own (0). */
-    if (nested ? ib_ctx != 0 : ib_ctx >= LUMEN_NUM_CONTEXTS) {
+    if (stay ? ib_ctx != 0 : ib_ctx >= LUMEN_NUM_CONTEXTS) {
         return LUMEN_ERR_BAD_CMD;
     }
     if (!LUMEN_IS_ALIGNED(addr, LUMEN_IB_ALIGN)) {
@@ -146,7 +149,7 @@ static uint32_t lumen_cmd_indirect(LumenExec *x, const LumenQueueExec *qx,
     if (qx->depth >= LUMEN_IB_MAX_DEPTH) {
         return LUMEN_ERR_IB_LIMIT;
     }
-    push->ctx = nested ? ctx : ib_ctx;
+    push->ctx = stay ? ctx : ib_ctx;
     /* The whole IB must be addressable: no wrap, below 2^48, in devmem. */
     err = lumen_range_check(x, push->ctx, addr, size, false);
     if (err != LUMEN_ERR_NONE) {
@@ -265,12 +268,25 @@ static uint32_t lumen_cmd_exec(LumenExec *x, const LumenQueueExec *qx,
     return lumen_exec_operator(x, ctx, cmd);
 }
 
+uint32_t lumen_exec_fetch_entry(LumenExec *x, uint64_t addr,
+                                uint8_t entry[LUMEN_CMD_SIZE])
+{
+    x->fault_va = 0;
+    x->fault_info = 0;
+    if (x->ring_ctx == 0) {
+        /* A kernel queue's ring: bus memory, as in device 1.0. */
+        return x->bus->read(x->bus->opaque, addr, entry, LUMEN_CMD_SIZE);
+    }
+    /* 64-byte aligned in a 4 KiB aligned ring: never crosses a page. */
+    return lumen_mem_fetch(x, x->ring_ctx, addr, entry, LUMEN_CMD_SIZE);
+}
+
 uint32_t lumen_exec_step(LumenExec *x, LumenQueueExec *qx,
                          const uint8_t entry[LUMEN_CMD_SIZE])
 {
     uint8_t raw[LUMEN_CMD_SIZE];
     const uint8_t *bytes = entry;
-    unsigned ctx = 0;
+    unsigned ctx = x->ring_ctx;
     LumenPush push = { 0 };
     LumenCmd cmd;
     uint32_t ret;

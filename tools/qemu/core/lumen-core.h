@@ -11,10 +11,14 @@
  * under unit tests and libFuzzer (tests/core, tests/fuzz-core), which
  * provide a bus over a plain buffer.
  *
- * Model.  A queue executes ring entries.  A ring entry runs in context 0
- * (bus addresses); an INDIRECT entry pushes an indirect buffer (IB) frame
- * that runs in the context the entry names, and IBs may nest up to
- * LUMEN_IB_MAX_DEPTH.  The core executes one command per call of
+ * Model.  A queue executes ring entries.  A ring entry of a kernel queue
+ * runs in context 0 (bus addresses); an INDIRECT entry pushes an indirect
+ * buffer (IB) frame that runs in the context the entry names, and IBs may
+ * nest up to LUMEN_IB_MAX_DEPTH.  A direct queue (device 1.1) is bound to
+ * a context c >= 1 (LUMEN_QUEUE_CTX, LumenExec.ring_ctx): its ring is read
+ * through c's page tables (lumen_exec_fetch_entry()), its entries run in c
+ * and a ring-level INDIRECT must name context 0 ("stay"), so that nothing
+ * of such a queue ever leaves c.  The core executes one command per call of
  * lumen_exec_step(), keeping the IB stack in LumenQueueExec, so that the
  * caller can interleave queues, poll for cancellation between commands and
  * park a queue that is blocked in a WAIT without holding its engine.
@@ -124,6 +128,12 @@ typedef struct LumenExec {
     LumenMmu *mmu;
     LumenTlb *tlb;
     unsigned queue;             /* for fault reports */
+    /*
+     * The queue's LUMEN_QUEUE_CTX: 0 for a kernel queue, else the context
+     * its ring is read in and its ring entries run in (below
+     * LUMEN_NUM_CONTEXTS; the register file refuses other values).
+     */
+    unsigned ring_ctx;
     bool compute;               /* false on the DMA engine: no operators */
     LumenStats *stats;          /* the engine's counters */
 
@@ -150,21 +160,34 @@ typedef struct LumenQueueExec {
 void lumen_queue_exec_reset(LumenQueueExec *qx);
 
 /*
+ * Read the ring entry at @addr (RING_BASE + 64 * HEAD) of the queue
+ * x->ring_ctx says.  Context 0: @addr is a bus address, read as it is.
+ * Context c >= 1: @addr is a VA of c, translated through c's page tables
+ * and the engine's TLB like any data access (the caller checked at
+ * enable that the ring lies below 2^48).  Returns LUMEN_ERR_NONE,
+ * LUMEN_ERR_DMA, or LUMEN_ERR_MMU_FAULT with x->fault_* filled in (the
+ * VA is @addr, the context c).
+ */
+uint32_t lumen_exec_fetch_entry(LumenExec *x, uint64_t addr,
+                                uint8_t entry[LUMEN_CMD_SIZE]);
+
+/*
  * Execute the next command of the queue's current ring entry, whose 64
  * bytes the caller read from the ring (they are only looked at when
- * qx->depth == 0).  Returns LUMEN_STEP_DONE when the entry has finished
- * (qx is reset), LUMEN_STEP_MORE when commands of its IBs remain,
- * LUMEN_STEP_BLOCKED when a WAIT is not satisfied yet (retry later; no
- * state changed), LUMEN_STEP_CANCELLED, or a LUMEN_ERR_* code: the queue
- * must stop with that error (for LUMEN_ERR_MMU_FAULT, x->fault_* say
- * where).  After an error, BLOCKED or CANCELLED, qx still describes the
- * command that did not retire: its context is qx->ctx (when qx->depth > 0,
- * else 0) and, inside an IB, its address qx->frames[qx->depth - 1].addr.
- * A BLOCKED step is retried as it is; after an error or CANCELLED, reset
- * qx before the queue runs again.  Never loops on guest data: each call
- * does a bounded amount of work apart from one operator or one copy of at
- * most LUMEN_COPY_MAX_SIZE bytes, which polls bus->cancelled between
- * chunks.
+ * qx->depth == 0).  The ring entry runs in context x->ring_ctx.  Returns
+ * LUMEN_STEP_DONE when the entry has finished (qx is reset),
+ * LUMEN_STEP_MORE when commands of its IBs remain, LUMEN_STEP_BLOCKED
+ * when a WAIT is not satisfied yet (retry later; no state changed),
+ * LUMEN_STEP_CANCELLED, or a LUMEN_ERR_* code: the queue must stop with
+ * that error (for LUMEN_ERR_MMU_FAULT, x->fault_* say where).  After an
+ * error, BLOCKED or CANCELLED, qx still describes the command that did
+ * not retire: its context is qx->ctx (when qx->depth > 0, else
+ * x->ring_ctx) and, inside an IB, its address
+ * qx->frames[qx->depth - 1].addr.  A BLOCKED step is retried as it is;
+ * after an error or CANCELLED, reset qx before the queue runs again.
+ * Never loops on guest data: each call does a bounded amount of work
+ * apart from one operator or one copy of at most LUMEN_COPY_MAX_SIZE
+ * bytes, which polls bus->cancelled between chunks.
  */
 uint32_t lumen_exec_step(LumenExec *x, LumenQueueExec *qx,
                          const uint8_t entry[LUMEN_CMD_SIZE]);
