@@ -310,6 +310,7 @@ static int lumen_debugfs_objects_show(struct seq_file *m, void *data)
 	seq_printf(m, "pending_fences %u\n", fences);
 	seq_printf(m, "system_bo_bytes %llu\n", (u64)atomic64_read(&ldev->system_bo_bytes));
 	seq_printf(m, "devmem_used_bytes %llu\n", devmem_used);
+	seq_printf(m, "direct_queues %u\n", lumen_dq_count(ldev));
 	return 0;
 }
 
@@ -392,7 +393,8 @@ static ssize_t lumen_fi_write(struct file *file, const char __user *ubuf, size_t
 		return -EFAULT;
 	cmd[len] = '\0';
 
-	ret = lumen_fi_parse(ldev->num_queues, cmd, &reg, &val);
+	/* Direct hardware queues may be hung too. */
+	ret = lumen_fi_parse(ldev->num_hw_queues, cmd, &reg, &val);
 	if (ret)
 		return ret;
 
@@ -425,6 +427,7 @@ void lumen_debugfs_init(struct lumen_device *ldev)
 	drm_debugfs_add_file(&ldev->drm, "contexts", lumen_debugfs_contexts_show, NULL);
 	drm_debugfs_add_file(&ldev->drm, "objects", lumen_debugfs_objects_show, NULL);
 	drm_debugfs_add_file(&ldev->drm, "resets", lumen_debugfs_resets_show, NULL);
+	drm_debugfs_add_file(&ldev->drm, "direct_queues", lumen_dq_debugfs_show, NULL);
 	if (ldev->caps & LUMEN_CAP_FAULT_INJECTION)
 		debugfs_create_file("fault_inject", 0200, ldev->drm.debugfs_root, ldev,
 				    &lumen_fi_fops);

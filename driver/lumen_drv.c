@@ -53,6 +53,7 @@ static int lumen_open(struct drm_device *drm, struct drm_file *file)
 
 	lfile->ldev = to_lumen_device(drm);
 	mutex_init(&lfile->lock);
+	lumen_dq_file_init(lfile);
 	file->driver_priv = lfile;
 out:
 	drm_dev_exit(idx);
@@ -68,6 +69,8 @@ static void lumen_postclose(struct drm_device *drm, struct drm_file *file)
 {
 	struct lumen_file *lfile = file->driver_priv;
 
+	/* Direct queues first: they pin the VM's context. */
+	lumen_dq_file_fini(lfile);
 	lumen_file_queues_fini(lfile);
 	lumen_file_entities_fini(lfile);
 	lumen_vm_put(lfile->vm);
@@ -85,12 +88,38 @@ static const struct drm_ioctl_desc lumen_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LUMEN_VM_UNBIND, lumen_ioctl_vm_unbind, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_QUEUE_CREATE, lumen_ioctl_queue_create, 0),
 	DRM_IOCTL_DEF_DRV(LUMEN_QUEUE_DESTROY, lumen_ioctl_queue_destroy, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_DQ_CREATE, lumen_ioctl_dq_create, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_DQ_DESTROY, lumen_ioctl_dq_destroy, 0),
+	DRM_IOCTL_DEF_DRV(LUMEN_DQ_WAIT, lumen_ioctl_dq_wait, 0),
 };
 
-/* DEFINE_DRM_ACCEL_FOPS() plus fdinfo (lumen_fdinfo.c). */
+/*
+ * Offsets below DRM's GEM offsets are doorbell pages of direct queues
+ * (lumen_dq.c); the rest are BOs.
+ */
+static int lumen_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff >= LUMEN_DQ_MMAP_PGOFF &&
+	    vma->vm_pgoff < LUMEN_DQ_MMAP_PGOFF + LUMEN_DQ_MMAP_KEYS)
+		return lumen_dq_mmap(filp, vma);
+	return drm_gem_mmap(filp, vma);
+}
+
+/*
+ * DEFINE_DRM_ACCEL_FOPS() plus fdinfo (lumen_fdinfo.c), with an mmap that
+ * also maps doorbells.
+ */
 static const struct file_operations lumen_fops = {
 	.owner = THIS_MODULE,
-	DRM_ACCEL_FOPS,
+	.open = accel_open,
+	.release = drm_release,
+	.unlocked_ioctl = drm_ioctl,
+	.compat_ioctl = drm_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.mmap = lumen_mmap,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
 	.show_fdinfo = drm_show_fdinfo,
 };
 
@@ -109,7 +138,8 @@ static const struct drm_driver lumen_drm_driver = {
 	.name = LUMEN_DRIVER_NAME,
 	.desc = LUMEN_DRIVER_DESC,
 	.major = 1,
-	.minor = 0,
+	/* 1.1: direct queues. */
+	.minor = 1,
 };
 
 static void lumen_dummy_page_fini(struct drm_device *drm, void *page)
@@ -177,6 +207,9 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = lumen_sched_init(ldev);
 	if (ret)
 		return ret;
+	ret = lumen_dq_init(ldev);
+	if (ret)
+		return ret;
 	ret = lumen_irq_init(ldev);
 	if (ret)
 		return ret;
@@ -223,6 +256,8 @@ static void lumen_remove(struct pci_dev *pdev)
 	lumen_hw_disable(ldev);
 	/* Jobs on the hardware will never complete: fail them. */
 	lumen_sched_fail_all(ldev, -ENODEV);
+	/* Direct queue waiters leave with -ENODEV. */
+	lumen_dq_unplug(ldev);
 }
 
 /* Reboot or kexec: the next kernel must not find the device doing DMA. */

@@ -21,6 +21,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_file.h>
@@ -91,6 +92,9 @@ static inline __le64 lumen_hw_cmd_header(u8 opcode, u8 flags)
 }
 
 struct lumen_device;
+struct lumen_dq;
+struct lumen_dq_vec;
+struct seq_file;
 
 /**
  * struct lumen_queue - one hardware queue and the scheduler feeding it
@@ -196,8 +200,16 @@ struct lumen_device {
 	u32 caps;
 	/** @num_cores: compute engines */
 	u32 num_cores;
-	/** @num_queues: hardware queues the driver uses */
+	/**
+	 * @num_queues: kernel queues: hardware queues [0, @num_queues) fed by
+	 * drm_sched (lumen_sched.c)
+	 */
 	u32 num_queues;
+	/**
+	 * @num_hw_queues: the device's hardware queues; [@num_queues,
+	 * @num_hw_queues) are reserved for direct queues (lumen_dq.c)
+	 */
+	u32 num_hw_queues;
 	/** @num_engines: engines, compute engines first, the DMA engine last */
 	u32 num_engines;
 	/** @num_contexts: MMU contexts, 0 being the kernel's bypass context */
@@ -303,6 +315,32 @@ struct lumen_device {
 	atomic64_t pm_resumes;
 	/** @dummy_page: device-memory BO mappings show it after unplug */
 	struct page *dummy_page;
+
+	/* Direct queues (lumen_dq.c). */
+	/**
+	 * @dq_lock: protects the allocation of direct hardware queues (the
+	 * writers of @dq_slots) and their programming; taken before
+	 * &lumen_vm.dq_lock and @dq_irq_lock
+	 */
+	struct mutex dq_lock;
+	/**
+	 * @dq_irq_lock: protects @dq_slots for readers in interrupt handlers,
+	 * every direct queue's stop state and waiter count, and @irq_mask;
+	 * taken from hard IRQ context, innermost
+	 */
+	spinlock_t dq_irq_lock;
+	/** @dq_slots: the direct queue owning each hardware queue, or NULL */
+	struct lumen_dq *dq_slots[LUMEN_MAX_QUEUES];
+	/** @dq_vecs: interrupt handler argument of each direct hardware queue */
+	struct lumen_dq_vec *dq_vecs;
+	/** @dq_mmap_ida: doorbell mmap keys (lumen_dq.c) */
+	struct ida dq_mmap_ida;
+	/**
+	 * @irq_mask: what LUMEN_REG_IRQ_MASK holds while interrupts are
+	 * enabled: direct queues' vectors are masked while nobody waits on
+	 * them; under @dq_irq_lock
+	 */
+	u64 irq_mask;
 };
 
 static inline struct lumen_device *to_lumen_device(struct drm_device *drm)
@@ -343,6 +381,8 @@ struct lumen_file {
 	u8 hwq_users[LUMEN_MAX_QUEUES];
 	/** @vm: the file's device address space and MMU context */
 	struct lumen_vm *vm;
+	/** @dqs: the file's direct queues by id (lumen_dq.c); own lock */
+	struct xarray dqs;
 };
 
 /* ---- Register access (lumen_hw.c) ---------------------------------------- */
@@ -566,7 +606,10 @@ struct lumen_vm {
 	u32 ctx;
 	/** @ctx_link: entry in &lumen_device.ctx_lru while @ctx is set */
 	struct list_head ctx_link;
-	/** @ctx_pins: submits between binding and pushing their job */
+	/**
+	 * @ctx_pins: submits between binding and pushing their job, plus one
+	 * per direct queue of the VM for its whole life (lumen_dq.c)
+	 */
 	u32 ctx_pins;
 
 	/** @lock: protects @root's tables and @va_mm; inside lumen_bo_maps.lock */
@@ -603,6 +646,14 @@ struct lumen_vm {
 	 * fail with -ECANCELED (lumen_sched.c)
 	 */
 	atomic_t guilty;
+
+	/**
+	 * @dq_lock: protects @dqs; held while an unmap waits for the direct
+	 * queues (lumen_dq.c); inside &lumen_device.dq_lock
+	 */
+	struct mutex dq_lock;
+	/** @dqs: the VM's direct queues, by their vm_link */
+	struct list_head dqs;
 };
 
 /**
@@ -618,6 +669,9 @@ struct lumen_vm {
  *       use the pages
  * @offset: first byte of @obj mapped (0 but for VM_BIND)
  * @size: bytes of @obj mapped, from @node.start (all of it but for VM_BIND)
+ * @writable: the device may write through the mapping
+ * @unmapped: the PTEs are cleared (a zombie's @node stays until release);
+ *            under &lumen_vm.lock
  *
  * A VM_BIND mapping has @bo_link on &lumen_vm.binds instead.
  */
@@ -631,6 +685,8 @@ struct lumen_mapping {
 	u64 seq;
 	u64 offset;
 	u64 size;
+	bool writable;
+	bool unmapped;
 };
 
 int lumen_vm_create(struct lumen_device *ldev, struct lumen_vm **out);
@@ -740,6 +796,31 @@ void lumen_pm_forbid(struct lumen_device *ldev);
 u64 lumen_pm_perf_read(struct lumen_device *ldev, u32 engine, u32 reg);
 void lumen_pm_save_perf_locked(struct lumen_device *ldev);
 
+/* ---- Direct queues (lumen_dq.c) ---------------------------------------------- */
+
+/* Doorbell mmap offsets: below DRM's GEM offsets (which start at 4 GiB). */
+#define LUMEN_DQ_MMAP_PGOFF	(SZ_1G >> PAGE_SHIFT)
+#define LUMEN_DQ_MMAP_KEYS	65536
+static_assert(LUMEN_DQ_MMAP_PGOFF + LUMEN_DQ_MMAP_KEYS <= (SZ_4G >> PAGE_SHIFT));
+
+u32 lumen_dq_partition(struct lumen_device *ldev);
+int lumen_dq_init(struct lumen_device *ldev);
+int lumen_dq_irq_init(struct lumen_device *ldev);
+void lumen_dq_hw_error(struct lumen_device *ldev, u32 hw_queue);
+void lumen_dq_device_reset(struct lumen_device *ldev);
+void lumen_dq_unplug(struct lumen_device *ldev);
+void lumen_dq_vm_sync(struct lumen_vm *vm);
+void lumen_dq_file_init(struct lumen_file *lfile);
+void lumen_dq_file_fini(struct lumen_file *lfile);
+u32 lumen_dq_file_count(struct lumen_file *lfile);
+int lumen_dq_mmap(struct file *filp, struct vm_area_struct *vma);
+int lumen_dq_debugfs_show(struct seq_file *m, void *data);
+u32 lumen_dq_count(struct lumen_device *ldev);
+int lumen_ioctl_dq_create(struct drm_device *drm, void *data, struct drm_file *file);
+int lumen_ioctl_dq_destroy(struct drm_device *drm, void *data, struct drm_file *file);
+int lumen_ioctl_dq_wait(struct drm_device *drm, void *data, struct drm_file *file);
+u32 lumen_sched_job_timeout_ms(void);
+
 /* ---- Queries (lumen_query.c) ------------------------------------------------- */
 
 int lumen_ioctl_query(struct drm_device *drm, void *data, struct drm_file *file);
@@ -781,6 +862,8 @@ int lumen_fi_parse(u32 num_queues, const char *cmd, u32 *reg, u32 *val);
 void lumen_ring_push_locked(struct lumen_queue *q, const struct lumen_hw_cmd *cmd);
 void lumen_ring_job_cmds(struct lumen_hw_cmd cmds[LUMEN_JOB_RING_ENTRIES], u64 cmdbuf_va,
 			 u32 cmdbuf_size, u32 ctx, dma_addr_t fence_addr, u64 seqno);
+struct drm_lumen_dq_create;
+int lumen_dq_check_args(struct lumen_device *ldev, const struct drm_lumen_dq_create *args);
 #endif
 
 #endif /* LUMEN_DRV_H */

@@ -147,6 +147,8 @@ void lumen_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 	lumen_show_memory(p, file);
 	/* The file's page tables: memory the driver spends on its mappings. */
 	drm_printf(p, "drm-lumen-pt-bytes:\t%llu\n", READ_ONCE(lfile->vm->pt_bytes));
+	/* Their work is not in drm-engine-*: the kernel does not see it. */
+	drm_printf(p, "drm-lumen-direct-queues:\t%u\n", lumen_dq_file_count(lfile));
 	for (e = 0; e < ldev->num_engines; e++) {
 		lumen_engine_name(ldev, e, name, sizeof(name));
 		drm_printf(p, "drm-engine-%s:\t%llu ns\n", name,

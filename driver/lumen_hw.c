@@ -79,18 +79,20 @@ int lumen_hw_probe(struct lumen_device *ldev)
 	}
 
 	ldev->num_cores = lumen_read(ldev, LUMEN_REG_NUM_CORES);
-	ldev->num_queues = lumen_read(ldev, LUMEN_REG_NUM_QUEUES);
+	ldev->num_hw_queues = lumen_read(ldev, LUMEN_REG_NUM_QUEUES);
 	ldev->num_engines = lumen_read(ldev, LUMEN_REG_NUM_ENGINES);
 	ldev->num_contexts = lumen_read(ldev, LUMEN_REG_NUM_CONTEXTS);
 	num_vectors = lumen_read(ldev, LUMEN_REG_NUM_VECTORS);
-	if (ldev->num_cores > LUMEN_MAX_CORES || !ldev->num_queues ||
-	    ldev->num_queues > LUMEN_MAX_QUEUES ||
-	    num_vectors < ldev->num_queues + 1 ||
+	if (ldev->num_cores > LUMEN_MAX_CORES || !ldev->num_hw_queues ||
+	    ldev->num_hw_queues > LUMEN_MAX_QUEUES ||
+	    num_vectors < ldev->num_hw_queues + 1 ||
 	    ldev->num_engines != ldev->num_cores + 1) {
 		drm_err(drm, "bad configuration: %u cores, %u engines, %u queues, %u vectors\n",
-			ldev->num_cores, ldev->num_engines, ldev->num_queues, num_vectors);
+			ldev->num_cores, ldev->num_engines, ldev->num_hw_queues, num_vectors);
 		return -ENODEV;
 	}
+	/* The top hardware queues are for direct queues (lumen_dq.c). */
+	ldev->num_queues = ldev->num_hw_queues - lumen_dq_partition(ldev);
 	/* Context 0 is the kernel's: at least one must be left for files. */
 	if (ldev->num_contexts < 2 || ldev->num_contexts > LUMEN_NUM_CONTEXTS) {
 		drm_err(drm, "bad number of MMU contexts: %u\n", ldev->num_contexts);
@@ -99,9 +101,9 @@ int lumen_hw_probe(struct lumen_device *ldev)
 
 	doorbell_pages = pci_resource_len(ldev->pdev, LUMEN_BAR_DOORBELL) /
 			 LUMEN_DOORBELL_STRIDE;
-	if (doorbell_pages < ldev->num_queues) {
+	if (doorbell_pages < ldev->num_hw_queues) {
 		drm_err(drm, "doorbell BAR too small for %u queues\n",
-			ldev->num_queues);
+			ldev->num_hw_queues);
 		return -ENODEV;
 	}
 
@@ -113,10 +115,11 @@ int lumen_hw_probe(struct lumen_device *ldev)
 		return -ENODEV;
 	}
 
-	drm_info(drm, "Lumen %u.%u: %u cores, %u queues, %u MMU contexts, %llu MiB device memory\n",
+	drm_info(drm, "Lumen %u.%u: %u cores, %u queues (%u direct), %u MMU contexts, %llu MiB device memory\n",
 		 LUMEN_VERSION_MAJOR(ldev->hw_version),
 		 LUMEN_VERSION_MINOR(ldev->hw_version), ldev->num_cores,
-		 ldev->num_queues, ldev->num_contexts, ldev->devmem_size >> 20);
+		 ldev->num_hw_queues, ldev->num_hw_queues - ldev->num_queues,
+		 ldev->num_contexts, ldev->devmem_size >> 20);
 	return 0;
 }
 

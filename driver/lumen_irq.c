@@ -2,8 +2,11 @@
 /*
  * Lumen accelerator: interrupts.
  *
- * The device has one MSI-X vector per queue, raised by a FENCE command with
- * LUMEN_FENCE_IRQ, and one more vector for errors.
+ * The device has one MSI-X vector per hardware queue, raised by a FENCE
+ * command with LUMEN_FENCE_IRQ, and one more vector for errors.  Kernel
+ * queues' vectors are always unmasked; direct queues' vectors only while
+ * a task waits on them (lumen_dq.c), so LUMEN_REG_IRQ_MASK is written from
+ * its shadow &lumen_device.irq_mask.
  */
 
 #include <linux/bitops.h>
@@ -41,12 +44,16 @@ static irqreturn_t lumen_error_irq(int irq, void *arg)
 	}
 
 	queues = lumen_read64(ldev, LUMEN_REG_ERROR_QUEUES);
-	queues &= GENMASK_ULL(ldev->num_queues - 1, 0);
+	queues &= GENMASK_ULL(ldev->num_hw_queues - 1, 0);
 	while (queues) {
 		unsigned int id = __ffs64(queues);
 
 		queues &= queues - 1;
-		lumen_queue_error(&ldev->queues[id]);
+		/* A direct queue stays stopped: its owner sees the error. */
+		if (id >= ldev->num_queues)
+			lumen_dq_hw_error(ldev, id);
+		else
+			lumen_queue_error(&ldev->queues[id]);
 	}
 	return IRQ_HANDLED;
 }
@@ -63,7 +70,7 @@ static irqreturn_t lumen_error_irq(int irq, void *arg)
 int lumen_irq_init(struct lumen_device *ldev)
 {
 	struct pci_dev *pdev = ldev->pdev;
-	u32 nvec = ldev->num_queues + 1;
+	u32 nvec = ldev->num_hw_queues + 1;
 	u32 i;
 	int ret;
 
@@ -82,7 +89,12 @@ int lumen_irq_init(struct lumen_device *ldev)
 			return ret;
 	}
 
-	return devm_request_irq(&pdev->dev, pci_irq_vector(pdev, ldev->num_queues),
+	ret = lumen_dq_irq_init(ldev);
+	if (ret)
+		return ret;
+
+	/* The error vector follows every hardware queue's. */
+	return devm_request_irq(&pdev->dev, pci_irq_vector(pdev, ldev->num_hw_queues),
 				lumen_error_irq, 0, "lumen-error", ldev);
 }
 
@@ -92,8 +104,12 @@ int lumen_irq_init(struct lumen_device *ldev)
  */
 void lumen_irq_enable(struct lumen_device *ldev)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&ldev->dq_irq_lock, flags);
 	lumen_write64(ldev, LUMEN_REG_IRQ_STATUS, U64_MAX);
-	lumen_write64(ldev, LUMEN_REG_IRQ_MASK, 0);
+	lumen_write64(ldev, LUMEN_REG_IRQ_MASK, ldev->irq_mask);
+	spin_unlock_irqrestore(&ldev->dq_irq_lock, flags);
 }
 
 /**
@@ -105,6 +121,6 @@ void lumen_irq_disable(struct lumen_device *ldev)
 	u32 i;
 
 	lumen_write64(ldev, LUMEN_REG_IRQ_MASK, U64_MAX);
-	for (i = 0; i <= ldev->num_queues; i++)
+	for (i = 0; i <= ldev->num_hw_queues; i++)
 		synchronize_irq(pci_irq_vector(ldev->pdev, i));
 }

@@ -4,7 +4,9 @@
  *
  * The device is runtime-suspended (the PCI core puts it in D3hot) once it
  * has been idle for autosuspend_ms, and resumed on the next submission.
- * Idle means: no job and no device-memory BO exists.  Every job holds a
+ * Idle means: no job, no device-memory BO and no direct queue exists (a
+ * direct queue holds a reference for its life, lumen_dq.c: the kernel
+ * cannot see whether it has work).  Every job holds a
  * runtime-PM reference from submission until it is freed (after its fence
  * signalled, or it failed), so a job waiting for its dependencies keeps
  * the device resumed too; every device-memory BO holds one for its whole

@@ -34,6 +34,7 @@ static void lumen_query_device_info(struct lumen_device *ldev,
 	info->va_end = LUMEN_VA_END;
 	info->num_engines = ldev->num_engines;
 	info->num_contexts = ldev->num_contexts;
+	info->num_direct_queues = ldev->num_hw_queues - ldev->num_queues;
 }
 
 static int lumen_query_copy(struct drm_lumen_query *args, const void *answer, u32 size)

@@ -81,6 +81,16 @@ module_param(ban_guilty, bool, 0644);
 MODULE_PARM_DESC(ban_guilty,
 		 "Cancel the jobs and refuse the submits of a context whose job faulted, hung or was malformed (default Y)");
 
+/**
+ * lumen_sched_job_timeout_ms - the job_timeout_ms module parameter
+ *
+ * Return: the time a job may show no progress, in ms; 0 for no limit.
+ */
+u32 lumen_sched_job_timeout_ms(void)
+{
+	return job_timeout_ms;
+}
+
 /* Timer expiries a job that shows progress may last: 10 * job_timeout_ms. */
 #define LUMEN_TIMEOUT_MAX_CHECKS	20
 
@@ -605,6 +615,8 @@ static void lumen_device_reset_work(struct work_struct *work)
 		}
 		mutex_unlock(&q->ring_lock);
 	}
+	/* The reset disabled every direct hardware queue: tell their owners. */
+	lumen_dq_device_reset(ldev);
 	if (alive)
 		lumen_irq_enable(ldev);
 

@@ -174,6 +174,7 @@ static int lumen_vm_map_range(struct lumen_vm *vm, struct drm_gem_object *obj, u
 	m->handles = 1;
 	m->offset = offset;
 	m->size = size;
+	m->writable = writable;
 
 	mutex_lock(&vm->lock);
 	if (bind_va) {
@@ -254,8 +255,11 @@ static void lumen_vm_unmap(struct lumen_mapping *m)
 	mutex_lock(&vm->lock);
 	for (va = m->node.start; va < end; va += LUMEN_PAGE_SIZE)
 		lumen_pt_set(vm->root, va, 0);
+	m->unmapped = true;
 	mutex_unlock(&vm->lock);
 	lumen_ctx_invalidate(vm);
+	/* Direct queues are no jobs: wait for what they execute (lumen_dq.c). */
+	lumen_dq_vm_sync(vm);
 
 	/* After the invalidation: jobs pushed from now on cannot see the pages. */
 	spin_lock(&vm->jobs_lock);
@@ -350,6 +354,8 @@ int lumen_vm_create(struct lumen_device *ldev, struct lumen_vm **out)
 	INIT_LIST_HEAD(&vm->zombies);
 	INIT_LIST_HEAD(&vm->binds);
 	INIT_LIST_HEAD(&vm->ctx_link);
+	mutex_init(&vm->dq_lock);
+	INIT_LIST_HEAD(&vm->dqs);
 	atomic_inc(&ldev->job_count);
 
 	*out = vm;
@@ -383,6 +389,8 @@ static void lumen_vm_release(struct kref *ref)
 	lumen_pt_destroy(ldev->drm.dev, vm->root, LUMEN_PT_LEVELS - 1);
 	atomic64_sub(vm->pt_bytes, &ldev->pt_bytes);
 	drm_mm_takedown(&vm->va_mm);
+	WARN_ON(!list_empty(&vm->dqs));
+	mutex_destroy(&vm->dq_lock);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 

@@ -191,6 +191,8 @@ struct call_ctx {
 	struct drm_lumen_submit submit;
 	/* A user queue of fd (DRM_IOCTL_LUMEN_QUEUE_CREATE), or 0. */
 	uint32_t uq;
+	/* A direct queue of fd (DRM_IOCTL_LUMEN_DQ_CREATE), or 0. */
+	uint32_t dq;
 };
 
 struct call {
@@ -586,6 +588,36 @@ static const char *verify_queue_create(struct call_ctx *c, int ret)
 	return c->uq == 1 ? NULL : "a failed create used up a queue id";
 }
 
+/* A direct queue (uAPI 1.1) whose ring is bo[0]. */
+static int setup_dq(struct call_ctx *c)
+{
+	return bo_create_va(c->fd, 0, &c->bo[0], &c->va[0]);
+}
+
+static int call_dq_create(struct call_ctx *c)
+{
+	struct drm_lumen_dq_create args = {
+		.engine_class = DRM_LUMEN_ENGINE_DMA, .ring_va = c->va[0], .ring_entries = 64,
+	};
+	int ret = xioctl(c->fd, DRM_IOCTL_LUMEN_DQ_CREATE, &args);
+
+	c->dq = ret ? 0 : args.id;
+	return ret;
+}
+
+/*
+ * Made: it is direct queue 1 (undo destroyed every earlier one).  Failed:
+ * nothing was kept (no hardware queue, no id), so a create works again.
+ */
+static const char *verify_dq_create(struct call_ctx *c, int ret)
+{
+	if (ret) {
+		if (call_dq_create(c))
+			return "no direct queue can be created after a failed create";
+	}
+	return c->dq == 1 ? NULL : "a failed create used up a direct queue id";
+}
+
 /* A FENCE job on a user queue (DRM_LUMEN_SUBMIT_QUEUE_ID). */
 static int setup_queue_fence(struct call_ctx *c)
 {
@@ -678,6 +710,7 @@ static const struct call calls[] = {
 	CALL("close-with-job", setup_close, call_close, NULL),
 	CALL("queue-create", setup_none, call_queue_create, verify_queue_create),
 	CALL("submit-user-queue", setup_queue_fence, call_submit, verify_fence),
+	CALL("dq-create", setup_dq, call_dq_create, verify_dq_create),
 };
 
 #define NCALLS	(sizeof(calls) / sizeof(calls[0]))
@@ -685,6 +718,20 @@ static const struct call calls[] = {
 /* Everything setup and call made goes, whatever happened. */
 static void undo(struct call_ctx *c)
 {
+	/* First: its ring is bo[0]. */
+	if (c->dq) {
+		struct drm_lumen_dq_destroy args = { .id = c->dq };
+
+		xioctl(c->fd, DRM_IOCTL_LUMEN_DQ_DESTROY, &args);
+		c->dq = 0;
+	}
+	/*
+	 * A job of the call (sync-file-export submits one in its setup) must
+	 * be done before its BOs go: closed under it, they fault it, and its
+	 * file is then guilty.  No job: EINVAL at once.
+	 */
+	if (c->sync_out)
+		syncobj_wait(c->fd, c->sync_out);
 	if (c->made_map && c->made_map != MAP_FAILED)
 		munmap(c->made_map, BO_SIZE);
 	if (c->made_fd >= 0)
@@ -962,6 +1009,7 @@ EACH_ALLOCATION(13, prime_import_other)
 EACH_ALLOCATION(14, bo_info)
 EACH_ALLOCATION(15, sync_file_export)
 EACH_ALLOCATION(16, close_with_job)
+EACH_ALLOCATION(19, dq_create)
 
 /*
  * Many calls in a seeded random order, 10% of every allocation failing:

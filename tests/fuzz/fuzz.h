@@ -56,6 +56,8 @@ static inline bool fz_chance(struct fz_rng *rng, unsigned int percent)
 #define FZ_MAX_CHILDREN		4
 #define FZ_MAX_BINDS		32
 #define FZ_MAX_QUEUES		8
+/* Direct queues of one worker: few, the device has 4 by default. */
+#define FZ_MAX_DQS		2
 /* Largest BO a well-formed VM_BIND maps: a binding pins it after its close. */
 #define FZ_BIND_MAX_BO		(1ull << 20)
 /*
@@ -119,6 +121,7 @@ enum fz_op {
 	FZ_VM_BIND_BAD,
 	FZ_VM_UNBIND,
 	FZ_QUEUE,
+	FZ_DQ,
 	FZ_RAW_IOCTL,
 	FZ_REOPEN,
 	FZ_FORK,
@@ -177,6 +180,14 @@ struct fz_worker {
 		bool borrowed;
 	} queues[FZ_MAX_QUEUES];
 	unsigned int nqueues;
+	/* Direct queues (DRM_IOCTL_LUMEN_DQ_CREATE) of the file. */
+	struct {
+		uint32_t id;
+		uint32_t entries;
+		uint64_t doorbell_offset;
+		bool borrowed;
+	} dqs[FZ_MAX_DQS];
+	unsigned int ndqs;
 	pid_t children[FZ_MAX_CHILDREN];
 	unsigned int nchildren;
 

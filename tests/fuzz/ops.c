@@ -63,8 +63,15 @@ static const int raw_queue_errs[] = {
 	EINVAL, EFAULT, ENOENT, ENOMEM, ENOSPC, EACCES, 0
 };
 
+/* Direct queue create/destroy/wait with random bytes (uapi.rst). */
+static const int raw_dq_errs[] = {
+	EINVAL, EFAULT, ENOENT, ENOMEM, ENOSPC, ECANCELED, ETIME, EIO, 0
+};
+
 /* The last driver ioctl number; the raw op also tries a few past it. */
-#ifdef DRM_LUMEN_QUEUE_DESTROY
+#if defined(DRM_LUMEN_DQ_WAIT)
+#define FZ_LAST_IOCTL	DRM_LUMEN_DQ_WAIT
+#elif defined(DRM_LUMEN_QUEUE_DESTROY)
 #define FZ_LAST_IOCTL	DRM_LUMEN_QUEUE_DESTROY
 #else
 #define FZ_LAST_IOCTL	DRM_LUMEN_VM_UNBIND
@@ -104,7 +111,8 @@ static const char *const op_names[FZ_OP_COUNT] = {
 	[FZ_WAIT] = "wait", [FZ_SUBMIT] = "submit", [FZ_SUBMIT_BAD] = "submit-bad",
 	[FZ_SYNC_FILE] = "sync-file", [FZ_PRIME] = "prime", [FZ_BO_INFO] = "bo-info",
 	[FZ_VM_BIND] = "vm-bind", [FZ_VM_BIND_BAD] = "vm-bind-bad",
-	[FZ_VM_UNBIND] = "vm-unbind", [FZ_QUEUE] = "queue", [FZ_RAW_IOCTL] = "raw-ioctl",
+	[FZ_VM_UNBIND] = "vm-unbind", [FZ_QUEUE] = "queue", [FZ_DQ] = "direct-queue",
+	[FZ_RAW_IOCTL] = "raw-ioctl",
 	[FZ_REOPEN] = "reopen", [FZ_FORK] = "fork",
 };
 
@@ -235,6 +243,7 @@ void fz_close(struct fz_worker *w)
 	w->nsyncobjs = 0;
 	w->nbinds = 0;
 	w->nqueues = 0;
+	w->ndqs = 0;
 }
 
 /* ---- Queries and buffer objects ------------------------------------------- */
@@ -1269,6 +1278,297 @@ static void op_queue(struct fz_worker *w)
 }
 #endif
 
+/* ---- Direct queues ------------------------------------------------------------ */
+
+#ifdef DRM_LUMEN_DQ_CREATE
+static const int dq_create_errs[] = { EINVAL, ENOSPC, ENOMEM, ECANCELED, EFAULT, 0 };
+static const int dq_destroy_errs[] = { EINVAL, ENOENT, EFAULT, 0 };
+static const int dq_wait_errs[] = { EINVAL, ENOENT, EFAULT, ETIME, EIO, 0 };
+
+/* A ring of the pool's BO @i: entries a power of two that fits, VA its start. */
+static void dq_ring(struct fz_worker *w, unsigned int i, struct drm_lumen_dq_create *c)
+{
+	uint64_t fit = w->bos[i].size / 64;
+	uint32_t entries = 2;
+
+	while ((uint64_t)entries * 2 <= fit && entries < 65536 && fz_chance(&w->rng, 70))
+		entries *= 2;
+	c->ring_va = w->bos[i].va;
+	c->ring_entries = entries;
+}
+
+/* Map a direct queue's doorbell, look at its views, maybe ring it, unmap. */
+static void dq_touch_doorbell(struct fz_worker *w, unsigned int i)
+{
+	volatile uint32_t *db;
+	void *p;
+
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd,
+		 (off_t)w->dqs[i].doorbell_offset);
+	if (p == MAP_FAILED) {
+		/* A child's view may be stale: the parent destroyed it. */
+		if (!w->child)
+			fz_unexpected(w, FZ_DQ, -errno, "mmap a doorbell");
+		return;
+	}
+	db = p;
+	(void)db[LUMEN_DB_HEAD / 4];
+	(void)db[LUMEN_DB_STATUS / 4];
+	(void)db[LUMEN_DB_ERROR / 4];
+	(void)db[LUMEN_DB_COMPLETED / 4];
+	/* Whatever the ring holds runs in the worker's context (or stops it). */
+	if (fz_chance(&w->rng, 30))
+		db[LUMEN_DB_TAIL / 4] = fz_chance(&w->rng, 80) ?
+			(uint32_t)fz_below(&w->rng, w->dqs[i].entries) : fz_gen_u32(w);
+	munmap(p, PAGE);
+}
+
+/* Doorbell mappings that must fail: two pages, private, a foreign offset. */
+static void dq_bad_mmap(struct fz_worker *w)
+{
+	uint64_t off = w->ndqs ? w->dqs[fz_below(&w->rng, w->ndqs)].doorbell_offset : 0;
+	size_t len = PAGE;
+	int flags = MAP_SHARED;
+	void *p;
+
+	switch (fz_below(&w->rng, 3)) {
+	case 0:
+		if (!off)
+			return;
+		len = 2 * PAGE;
+		break;
+	case 1:
+		if (!off)
+			return;
+		flags = MAP_PRIVATE;
+		break;
+	default:
+		/* An offset in the doorbell range no queue of ours has. */
+		off = (1ull << 30) + PAGE * (1 + fz_below(&w->rng, 65535));
+		for (unsigned int i = 0; i < w->ndqs; i++)
+			if (w->dqs[i].doorbell_offset == off)
+				return;
+		break;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, w->fd, (off_t)off);
+	count(w, FZ_DQ, p == MAP_FAILED ? -errno : 0);
+	if (p != MAP_FAILED) {
+		munmap(p, len);
+		/* A child may see a doorbell its parent made meanwhile. */
+		if (!w->child || len != PAGE || flags != MAP_SHARED)
+			fz_unexpected(w, FZ_DQ, 0, "a bad doorbell mapping succeeded");
+	} else if (errno != EINVAL && errno != EACCES) {
+		fz_unexpected(w, FZ_DQ, -errno, "bad doorbell mmap: not the documented errno");
+	}
+}
+
+/* DQ_WAIT on a word of our own: 0 when reached, else ETIME (or EIO: stopped). */
+static void dq_wait(struct fz_worker *w, unsigned int i)
+{
+	uint64_t word = fz_gen_u64(w);
+	struct drm_lumen_dq_wait args = {
+		.id = w->dqs[i].id, .addr = (uintptr_t)&word, .value = fz_gen_u64(w),
+	};
+	struct timespec now;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* In the past (just a test) or 1 ms ahead. */
+	args.timeout_ns = fz_chance(&w->rng, 50) ? 0 :
+			  now.tv_sec * 1000000000ll + now.tv_nsec + 1000000;
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_WAIT, &args);
+	check(w, FZ_DQ, ret, dq_wait_errs, false, "wait on a direct queue");
+	if (w->child)
+		return;
+	if (word >= args.value ? ret != 0 : ret != -ETIME && ret != -EIO)
+		fz_unexpected(w, FZ_DQ, ret, "DQ_WAIT result against the value");
+	if (ret == -EIO && !args.error)
+		fz_unexpected(w, FZ_DQ, ret, "DQ_WAIT -EIO without an error code");
+}
+
+/* DQ_WAIT broken: flags, a misaligned or unreadable address, a stray id. */
+static void dq_wait_bad(struct fz_worker *w)
+{
+	uint64_t words[2] = { 0, 0 };
+	struct drm_lumen_dq_wait args = {
+		.id = w->ndqs ? w->dqs[fz_below(&w->rng, w->ndqs)].id : 1,
+		.addr = (uintptr_t)&words[0], .value = 1,
+	};
+	/* A live child may have direct queues of its own in the shared file. */
+	bool strict = !w->child && !w->nchildren;
+	int ret, want;
+
+	switch (fz_below(&w->rng, 4)) {
+	case 0:
+		args.flags = fz_gen_u32(w) | 1;
+		want = -EINVAL;
+		break;
+	case 1:
+		args.addr += 1 + fz_below(&w->rng, 7);
+		want = -EINVAL;
+		break;
+	case 2:
+		args.addr = (uintptr_t)w->guard;
+		want = w->ndqs ? -EFAULT : -ENOENT;
+		break;
+	default:
+		if (w->child)
+			return;
+		args.id = fz_gen_u32(w);
+		for (unsigned int i = 0; i < w->ndqs; i++)
+			if (w->dqs[i].id == args.id)
+				return;
+		want = -ENOENT;
+		break;
+	}
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_WAIT, &args);
+	check(w, FZ_DQ, ret, dq_wait_errs, false, "malformed DQ_WAIT");
+	if (ret != want && strict)
+		fz_unexpected(w, FZ_DQ, ret, "malformed DQ_WAIT: not the documented errno");
+}
+
+/* DQ_CREATE broken, one field at a time. */
+static void dq_create_bad(struct fz_worker *w)
+{
+	struct drm_lumen_dq_create c = { .engine_class = DRM_LUMEN_ENGINE_DMA };
+	unsigned int i;
+	int ret;
+
+	if (!w->nbos)
+		return;
+	i = (unsigned int)fz_below(&w->rng, w->nbos);
+	dq_ring(w, i, &c);
+	switch (fz_below(&w->rng, 8)) {
+	case 0:
+		c.flags = fz_gen_u32(w) | 1;
+		break;
+	case 1:
+		c.pad = fz_gen_u32(w) | 1;
+		break;
+	case 2:
+		c.engine_class = 2 + (uint32_t)fz_below(&w->rng, 1000);
+		break;
+	case 3:
+		c.engine = 1 + (uint32_t)fz_below(&w->rng, 1000);
+		break;
+	case 4: {
+		static const uint32_t bad[] = { 0, 1, 3, 6, 65537, 131072, 1u << 31 };
+
+		c.ring_entries = bad[fz_below(&w->rng, ARRAY_LEN(bad))];
+		break;
+	}
+	case 5:
+		c.ring_va += 8 + 8 * fz_below(&w->rng, 511);
+		break;
+	case 6:
+		/* Running off the BO, into its guard page. */
+		c.ring_va += w->bos[i].size - PAGE;
+		c.ring_entries = 128;
+		break;
+	default:
+		/* Outside the VA range: never mapped. */
+		c.ring_va = fz_chance(&w->rng, 50) ? (fz_gen_u64(w) % w->va_start) & ~(PAGE - 1) :
+			    (w->va_end + fz_gen_u64(w) % (1ull << 50)) & ~(PAGE - 1);
+		break;
+	}
+	ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_CREATE, &c);
+	check(w, FZ_DQ, ret, dq_create_errs, false, "malformed DQ_CREATE");
+	if (!ret) {
+		/* The parent may have mapped something there meanwhile: forget it. */
+		struct drm_lumen_dq_destroy d = { .id = c.id };
+
+		if (!w->child)
+			fz_unexpected(w, FZ_DQ, 0, "a malformed DQ_CREATE succeeded");
+		fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_DESTROY, &d);
+	} else if (ret != -EINVAL && ret != -ECANCELED && !w->child) {
+		fz_unexpected(w, FZ_DQ, ret, "malformed DQ_CREATE: not EINVAL");
+	}
+}
+
+/*
+ * Create a direct queue on a BO of the pool, destroy one, wait on one,
+ * map and ring its doorbell, or any of them broken.
+ */
+static void op_dq(struct fz_worker *w)
+{
+	struct drm_lumen_dq_create c = { 0 };
+	struct drm_lumen_dq_destroy d = { 0 };
+	unsigned int i;
+	int ret;
+
+	switch (fz_below(&w->rng, 9)) {
+	case 0:
+	case 1:
+		if (w->ndqs == FZ_MAX_DQS || !w->nbos)
+			return;
+		i = (unsigned int)fz_below(&w->rng, w->nbos);
+		dq_ring(w, i, &c);
+		c.engine_class = (uint32_t)fz_below(&w->rng, 2);
+		c.engine = fz_chance(&w->rng, 30) ? DRM_LUMEN_ENGINE_ANY :
+			   c.engine_class == DRM_LUMEN_ENGINE_DMA ? 0 :
+			   (uint32_t)fz_below(&w->rng, w->num_cores);
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_CREATE, &c);
+		/* ENOSPC: other workers hold the direct hardware queues. */
+		check(w, FZ_DQ, ret, dq_create_errs, true, "create a direct queue");
+		if (ret)
+			return;
+		if (!c.id || c.doorbell_offset % PAGE)
+			fz_unexpected(w, FZ_DQ, 0, "DQ_CREATE returned id or doorbell offset");
+		w->dqs[w->ndqs++] = (typeof(w->dqs[0])){
+			.id = c.id, .entries = c.ring_entries, .doorbell_offset = c.doorbell_offset,
+		};
+		return;
+	case 2:
+		if (!w->ndqs)
+			return;
+		i = (unsigned int)fz_below(&w->rng, w->ndqs);
+		if (w->dqs[i].borrowed)
+			return;
+		d.id = w->dqs[i].id;
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_DESTROY, &d);
+		check(w, FZ_DQ, ret, dq_destroy_errs, true, "destroy a direct queue");
+		w->dqs[i] = w->dqs[--w->ndqs];
+		return;
+	case 3:
+		if (w->ndqs)
+			dq_wait(w, (unsigned int)fz_below(&w->rng, w->ndqs));
+		return;
+	case 4:
+		if (w->ndqs)
+			dq_touch_doorbell(w, (unsigned int)fz_below(&w->rng, w->ndqs));
+		return;
+	case 5:
+		dq_bad_mmap(w);
+		return;
+	case 6:
+		dq_wait_bad(w);
+		return;
+	case 7:
+		dq_create_bad(w);
+		return;
+	default:
+		if (w->child)
+			return;
+		d.id = fz_gen_u32(w);
+		d.pad = fz_chance(&w->rng, 50) ? fz_gen_u32(w) | 1 : 0;
+		for (i = 0; i < w->ndqs; i++)
+			if (w->dqs[i].id == d.id)
+				return;
+		ret = fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_DESTROY, &d);
+		check(w, FZ_DQ, ret, dq_destroy_errs, false, "destroy a stray direct queue id");
+		/* A live child's queue may have that id. */
+		if (ret != (d.pad ? -EINVAL : -ENOENT) && !w->nchildren)
+			fz_unexpected(w, FZ_DQ, ret, "stray DQ_DESTROY: not the documented errno");
+		return;
+	}
+}
+#else
+static void op_dq(struct fz_worker *w)
+{
+	(void)w;
+}
+#endif
+
 /* A driver ioctl number with any size and direction, random bytes. */
 static void op_raw_ioctl(struct fz_worker *w)
 {
@@ -1314,11 +1614,37 @@ static void op_raw_ioctl(struct fz_worker *w)
 				return;
 	}
 #endif
+#ifdef DRM_LUMEN_DQ_WAIT
+	/* Never a direct queue of the pool, as above. */
+	if (nr == DRM_COMMAND_BASE + DRM_LUMEN_DQ_DESTROY) {
+		uint32_t id = 0;
+
+		if (w->child)
+			return;
+		memcpy(&id, buf, size < sizeof(id) ? size : sizeof(id));
+		for (unsigned int i = 0; i < w->ndqs; i++)
+			if (w->dqs[i].id == id)
+				return;
+	}
+	/* A wait never sleeps: its deadline is 0 (or not passed: zeroes). */
+	if (nr == DRM_COMMAND_BASE + DRM_LUMEN_DQ_WAIT &&
+	    size >= offsetof(struct drm_lumen_dq_wait, timeout_ns) + sizeof(int64_t))
+		memset(buf + offsetof(struct drm_lumen_dq_wait, timeout_ns), 0, sizeof(int64_t));
+#endif
 	if (fz_chance(&w->rng, 10))
 		arg = w->guard;
 	ret = fz_ioctl(w->fd, request, arg);
 	if (!ret && nr == DRM_COMMAND_BASE + DRM_LUMEN_BO_CREATE)
 		gem_close(w, ((struct drm_lumen_bo_create *)arg)->handle);
+#ifdef DRM_LUMEN_DQ_CREATE
+	/* Random bytes that made a direct queue: it must not hold a hw queue. */
+	if (!ret && nr == DRM_COMMAND_BASE + DRM_LUMEN_DQ_CREATE && arg == buf &&
+	    size >= sizeof(struct drm_lumen_dq_create)) {
+		struct drm_lumen_dq_destroy d = { .id = ((struct drm_lumen_dq_create *)buf)->id };
+
+		fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_DESTROY, &d);
+	}
+#endif
 	/* A random binding that took: keep the fresh-VA cursor above it. */
 	if (!ret && nr == DRM_COMMAND_BASE + DRM_LUMEN_VM_BIND && arg == buf &&
 	    size >= sizeof(struct drm_lumen_vm_bind))
@@ -1327,6 +1653,10 @@ static void op_raw_ioctl(struct fz_worker *w)
 	nr -= DRM_COMMAND_BASE;
 	if (nr == DRM_LUMEN_VM_BIND || nr == DRM_LUMEN_VM_UNBIND)
 		check(w, FZ_RAW_IOCTL, ret, raw_bind_errs, false, "VM_(UN)BIND, random bytes");
+#ifdef DRM_LUMEN_DQ_WAIT
+	else if (nr >= DRM_LUMEN_DQ_CREATE && nr <= DRM_LUMEN_DQ_WAIT)
+		check(w, FZ_RAW_IOCTL, ret, raw_dq_errs, false, "direct queue ioctl, random bytes");
+#endif
 	else if (nr > DRM_LUMEN_VM_UNBIND && nr <= FZ_LAST_IOCTL)
 		check(w, FZ_RAW_IOCTL, ret, raw_queue_errs, false, "queue ioctl, random bytes");
 	else if (nr > DRM_LUMEN_BO_INFO)
@@ -1432,6 +1762,8 @@ static void op_fork(struct fz_worker *w)
 		w->binds[i].borrowed = true;
 	for (i = 0; i < w->nqueues; i++)
 		w->queues[i].borrowed = true;
+	for (i = 0; i < w->ndqs; i++)
+		w->dqs[i].borrowed = true;
 	/* Its fresh VAs: far from its parent's (and stale: results are relaxed). */
 	w->bind_va += 1ull << 42;
 	for (i = 0; i < steps; i++)
@@ -1440,6 +1772,14 @@ static void op_fork(struct fz_worker *w)
 	for (i = 0; i < w->nbos; i++)
 		if (!w->bos[i].borrowed)
 			gem_close(w, w->bos[i].handle);
+#ifdef DRM_LUMEN_DQ_DESTROY
+	for (i = 0; i < w->ndqs; i++) {
+		struct drm_lumen_dq_destroy d = { .id = w->dqs[i].id };
+
+		if (!w->dqs[i].borrowed)
+			fz_ioctl(w->fd, DRM_IOCTL_LUMEN_DQ_DESTROY, &d);
+	}
+#endif
 	_exit(0);
 }
 
@@ -1468,6 +1808,7 @@ static const struct {
 	{ op_vm_bind_bad, 4 },
 	{ op_vm_unbind, 4 },
 	{ op_queue, 3 },
+	{ op_dq, 4 },
 	{ op_raw_ioctl, 3 },
 	{ op_reopen, 1 },
 	{ op_fork, 1 },

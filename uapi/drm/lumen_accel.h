@@ -46,6 +46,17 @@ extern "C" {
 #define DRM_IOCTL_LUMEN_QUEUE_DESTROY \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_LUMEN_QUEUE_DESTROY, struct drm_lumen_queue_destroy)
 
+#define DRM_LUMEN_DQ_CREATE		0x0c
+#define DRM_LUMEN_DQ_DESTROY		0x0d
+#define DRM_LUMEN_DQ_WAIT		0x0e
+
+#define DRM_IOCTL_LUMEN_DQ_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LUMEN_DQ_CREATE, struct drm_lumen_dq_create)
+#define DRM_IOCTL_LUMEN_DQ_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_LUMEN_DQ_DESTROY, struct drm_lumen_dq_destroy)
+#define DRM_IOCTL_LUMEN_DQ_WAIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LUMEN_DQ_WAIT, struct drm_lumen_dq_wait)
+
 /**
  * enum drm_lumen_query_type - what &drm_lumen_query asks for
  * @DRM_LUMEN_QUERY_DEVICE_INFO: &struct drm_lumen_device_info
@@ -101,6 +112,14 @@ struct drm_lumen_device_info {
 	__u32 num_engines;
 	/** @num_contexts: hardware MMU contexts (context 0 is the kernel's). */
 	__u32 num_contexts;
+	/**
+	 * @num_direct_queues: hardware queues reserved for direct queues
+	 * (%DRM_IOCTL_LUMEN_DQ_CREATE); the device has @num_queues +
+	 * @num_direct_queues hardware queues in all.  Appended in uAPI 1.1.
+	 */
+	__u32 num_direct_queues;
+	/** @pad: zero. */
+	__u32 pad;
 };
 
 /* Buffer object placement, &drm_lumen_bo_create.flags. */
@@ -380,6 +399,107 @@ struct drm_lumen_queue_destroy {
 	__u32 id;
 	/** @pad: must be zero. */
 	__u32 pad;
+};
+
+/**
+ * struct drm_lumen_dq_create - create a direct queue
+ *
+ * A direct queue is a hardware queue handed to the process: the ring is
+ * a buffer in the file's device address space, written by the process,
+ * and the queue's doorbell page is mapped into the process (mmap() of
+ * @doorbell_offset on the device file, one page, shared, read-write).
+ * The device runs every ring entry in the file's MMU context, so the
+ * ring can reach only what the file has mapped; no job, scheduler or
+ * fence of the kernel is involved.  Completion is learned from FENCE
+ * values the ring writes to memory; %DRM_IOCTL_LUMEN_DQ_WAIT sleeps
+ * until such a value arrives.  Documentation/uapi.rst specifies it.
+ */
+struct drm_lumen_dq_create {
+	/** @engine_class: one of &enum drm_lumen_engine_class. */
+	__u32 engine_class;
+	/**
+	 * @engine: which engine of the class: 0 .. num_cores - 1 for
+	 * compute, 0 for DMA, or %DRM_LUMEN_ENGINE_ANY.
+	 */
+	__u32 engine;
+	/**
+	 * @ring_va: device VA of the ring, 4 KiB aligned; the whole ring
+	 * (@ring_entries * 64 bytes) must lie in one writable mapping of
+	 * this file.
+	 */
+	__u64 ring_va;
+	/** @ring_entries: a power of two, 2 .. 65536. */
+	__u32 ring_entries;
+	/** @flags: must be zero. */
+	__u32 flags;
+	/** @id: out: the direct queue's id in this file, > 0. */
+	__u32 id;
+	/** @hw_queue: out: the hardware queue the direct queue owns. */
+	__u32 hw_queue;
+	/** @doorbell_offset: out: offset to pass to mmap() for the doorbell page. */
+	__u64 doorbell_offset;
+	/** @hw_engine: out: the engine, as device engine index. */
+	__u32 hw_engine;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
+/**
+ * struct drm_lumen_dq_destroy - destroy a direct queue
+ *
+ * Stops and resets the hardware queue: when the ioctl returns, no
+ * command of the queue writes memory any more.  Commands not executed yet
+ * are dropped.  The doorbell mapping stays valid but reaches nothing.
+ */
+struct drm_lumen_dq_destroy {
+	/** @id: the id %DRM_IOCTL_LUMEN_DQ_CREATE returned. */
+	__u32 id;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
+/*
+ * &drm_lumen_dq_wait.error values that are not device LUMEN_ERR_* codes:
+ * the kernel stopped the queue.
+ */
+/**
+ * DRM_LUMEN_DQ_ERROR_HUNG - the kernel reset the queue because a command
+ * did not finish within the job timeout while the kernel waited for it
+ * (to release memory the file unmapped).
+ */
+#define DRM_LUMEN_DQ_ERROR_HUNG		0x100
+/**
+ * DRM_LUMEN_DQ_ERROR_RESET - a device reset (after a fatal error) or a
+ * runtime failure of the device dropped the queue's commands.
+ */
+#define DRM_LUMEN_DQ_ERROR_RESET	0x101
+
+/**
+ * struct drm_lumen_dq_wait - sleep until a direct queue's FENCE lands
+ *
+ * Returns 0 once the 64-bit value at user address @addr is >= @value
+ * (unsigned), -ETIME at @timeout_ns, -EIO if the queue stopped on an
+ * error (then @error and @error_head say which).  The queue's FENCEs
+ * must carry LUMEN_FENCE_IRQ to wake a sleeper; without it the wait only
+ * notices the value at its timeout.
+ */
+struct drm_lumen_dq_wait {
+	/** @id: the direct queue. */
+	__u32 id;
+	/** @flags: must be zero. */
+	__u32 flags;
+	/** @addr: user pointer to an 8-byte aligned __u64 the queue's FENCE writes. */
+	__u64 addr;
+	/** @value: wait until *@addr >= @value. */
+	__u64 value;
+	/** @timeout_ns: absolute CLOCK_MONOTONIC deadline in ns, as DRM syncobj waits. */
+	__s64 timeout_ns;
+	/** @error: out: the device's LUMEN_ERR_* code when -EIO, else 0. */
+	__u32 error;
+	/** @error_head: out: ring index of the failed entry when -EIO, else 0. */
+	__u32 error_head;
+	/** @fault_va: out: the faulting VA for LUMEN_ERR_MMU_FAULT, else 0. */
+	__u64 fault_va;
 };
 
 #if defined(__cplusplus)
