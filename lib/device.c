@@ -21,7 +21,8 @@
 
 _Static_assert(ACCEL_CAP_FAULT_INJECTION == LUMEN_CAP_FAULT_INJECTION &&
 	       ACCEL_CAP_MMU == LUMEN_CAP_MMU &&
-	       ACCEL_CAP_OPERATORS == LUMEN_CAP_OPERATORS,
+	       ACCEL_CAP_OPERATORS == LUMEN_CAP_OPERATORS &&
+	       ACCEL_CAP_DIRECT_QUEUES == LUMEN_CAP_DIRECT_QUEUES,
 	       "libaccel capability bits are the device's");
 
 /*
@@ -219,7 +220,12 @@ int accel_list(int *indices, int max)
 	(offsetof(struct drm_lumen_device_info, num_contexts) + \
 	 sizeof(((struct drm_lumen_device_info *)0)->num_contexts))
 
-int accel_query(struct accel_dev *dev, struct accel_info *info)
+/*
+ * Fills the first @size bytes of *@info: all of it, or the part an older
+ * header had (see accel_query_v1_0()).
+ */
+static int query_info(struct accel_dev *dev, struct accel_info *info,
+		      size_t size)
 {
 	struct drm_lumen_device_info di = { 0 };
 	struct drm_lumen_query query = {
@@ -239,7 +245,7 @@ int accel_query(struct accel_dev *dev, struct accel_info *info)
 	if (query.size < DEVICE_INFO_V1_SIZE)
 		return -EPROTO;
 
-	memset(info, 0, sizeof(*info));
+	memset(info, 0, size);
 	info->vendor_id = di.vendor_id;
 	info->device_id = di.device_id;
 	info->hw_version = di.hw_version;
@@ -255,5 +261,32 @@ int accel_query(struct accel_dev *dev, struct accel_info *info)
 	info->va_end = di.va_end;
 	snprintf(info->driver, sizeof(info->driver), "%s", LIBACCEL_DRIVER_NAME);
 	snprintf(info->path, sizeof(info->path), "%s", dev->path);
+	/* 0 from a driver older than uAPI 1.1: the field was zeroed above. */
+	if (size >= offsetof(struct accel_info, num_direct_queues) +
+		   sizeof(info->num_direct_queues))
+		info->num_direct_queues = di.num_direct_queues;
 	return 0;
+}
+
+int accel_query(struct accel_dev *dev, struct accel_info *info)
+{
+	return query_info(dev, info, sizeof(*info));
+}
+
+/*
+ * struct accel_info grew num_direct_queues in LIBACCEL_1.2.  Programs
+ * built against an older header pass the shorter struct and call
+ * accel_query@LIBACCEL_1.0: it must not write past that.  The default
+ * version, accel_query@@LIBACCEL_1.2 (lib/libaccel.map), is the one above.
+ */
+#define ACCEL_INFO_V1_0_SIZE	offsetof(struct accel_info, num_direct_queues)
+
+int libaccel_query_v1_0(struct accel_dev *dev, struct accel_info *info)
+	__attribute__((visibility("default")));
+/* The directive rather than GCC's symver attribute: clang knows it too. */
+__asm__(".symver libaccel_query_v1_0, accel_query@LIBACCEL_1.0");
+
+int libaccel_query_v1_0(struct accel_dev *dev, struct accel_info *info)
+{
+	return query_info(dev, info, ACCEL_INFO_V1_0_SIZE);
 }

@@ -28,19 +28,19 @@ static const char *lumen_error_text(int err)
 	case ENOMEM:
 		return "Out of memory";
 	case ENOSPC:
-		return "No space: out of device memory or device addresses, or the command buffer is full";
+		return "No space: out of device memory, device addresses or direct queues, or the command buffer is full";
 	case EFAULT:
 		return "Bad address: the job hit an MMU fault, or memory passed to the driver is not accessible";
 	case E2BIG:
-		return "Too large: a command buffer above max_cmdbuf_size, or too many BOs in one job";
+		return "Too large: a command buffer above max_cmdbuf_size, too many BOs in one job, or a job larger than a direct queue's ring";
 	case EBUSY:
 		return "Device or resource busy";
 	case ETIME:
-		return "Timed out waiting for a fence";
+		return "Timed out waiting for a fence or a direct queue's job";
 	case ETIMEDOUT:
 		return "The job ran too long and its queue was reset";
 	case EIO:
-		return "The device stopped on a bad command in the job";
+		return "The device stopped on a bad command in the job, or the direct queue stopped";
 	case ESRCH:
 		return "The job was dropped: its file was closed before it started";
 	case ECANCELED:
@@ -48,6 +48,8 @@ static const char *lumen_error_text(int err)
 	case EPERM:
 	case EACCES:
 		return "Permission denied: check the accel node's owner and mode";
+	case EAGAIN:
+		return "Queue full: wait for an earlier job to complete, then submit again";
 	case EINTR:
 		return "Interrupted by a signal";
 	case ENOTTY:

@@ -102,6 +102,62 @@ struct accel_queue {
 };
 
 /*
+ * A direct queue (lib/dq.c).  Ring positions are counted from the queue's
+ * creation in 64 bits ("written" entries), so the ring index is the count
+ * modulo @entries and nothing wraps; job s ended at position end[s %
+ * @nslots] (a job takes at least two entries and fewer than @entries are
+ * in flight, so fewer than @nslots jobs are).
+ */
+struct accel_dq {
+	struct accel_dev *dev;
+	uint32_t id;			/* the driver's, > 0 */
+	uint32_t hw_queue;
+	uint32_t hw_engine;
+	uint32_t entries;		/* ring entries, a power of two */
+	uint8_t *ring;			/* CPU view of the ring */
+	uint64_t ring_va;
+	volatile uint64_t *done;	/* the completion word */
+	uint64_t done_va;
+	volatile uint8_t *doorbell;	/* the mapped doorbell page */
+	uint64_t written;		/* ring entries written */
+	uint64_t kicked;		/* ... of which the device was told */
+	uint64_t seq;			/* last job pushed */
+	uint64_t kicked_seq;		/* last job the device was told of */
+	uint64_t *end;			/* ring position after each job */
+	uint32_t nslots;		/* entries of @end */
+	uint64_t spin_ns;
+	/* Set once the queue is seen stopped (-EIO or -ENODEV). */
+	int stopped;
+	uint32_t error, error_head;
+	uint64_t fault_va;
+	/* NULL for queues over plain memory (host unit tests). */
+	struct accel_bo *ring_bo, *done_bo;
+	size_t doorbell_size;		/* of the mapping; 0: not mapped */
+};
+
+/*
+ * Initialises @dq over plain memory, without a device: a ring of @entries
+ * at @ring (seen by the device at @ring_va), the completion word at @done
+ * (@done_va) and a doorbell page at @doorbell.  For host unit tests of
+ * the ring encoding and space accounting; -EINVAL or -ENOMEM.  Undo with
+ * libaccel_dq_fini().
+ */
+int libaccel_dq_init(struct accel_dq *dq, struct accel_dev *dev,
+		     uint32_t entries, void *ring, uint64_t ring_va,
+		     uint64_t *done, uint64_t done_va, void *doorbell);
+void libaccel_dq_fini(struct accel_dq *dq);
+
+/*
+ * Ring entries a job of @cb takes in @dq (its commands or one INDIRECT,
+ * and the FENCE), and whether they are copied in.
+ */
+uint32_t libaccel_dq_job_entries(const struct accel_dq *dq,
+				 const struct accel_cmdbuf *cb, bool *inline_cmds);
+
+/* Ring entries free for a new job, by the completion word's count. */
+uint64_t libaccel_dq_space(const struct accel_dq *dq);
+
+/*
  * accel_submit2() with extra DRM_LUMEN_SUBMIT_* @flags; @queue is a user
  * queue id with DRM_LUMEN_SUBMIT_QUEUE_ID, else a hardware queue index.
  */

@@ -107,6 +107,45 @@ TEST_F(bench, short_json_run_is_complete)
 	EXPECT_NE(NULL, strstr(self->out, "\"depth_jobs_reads\": "));
 }
 
+/*
+ * The direct-queue rows: measured, with every job checked, when the
+ * driver has direct queues; skipped (never failed) when it has none.
+ */
+TEST_F(bench, direct_queue_rows_are_complete)
+{
+	struct accel_info info;
+	struct accel_dev *dev;
+	char obj[1024];
+
+	ASSERT_EQ(0, lt_open_first(&dev, &info));
+	accel_close(dev);
+	ASSERT_EQ(0, run_capture("lumen-bench -n 20 -w 2 -c 1 -t 256 --json",
+				 self->out, sizeof(self->out)))
+		TH_LOG("lumen-bench failed:\n%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"dq_nop_nvme_p50\": "));
+	EXPECT_NE(NULL, strstr(self->out, "\"depth_dq_jobs_reads\": "));
+	for (int i = 0; i < 3; i++) {
+		static const char *const keys[] = { "dq_nop", "dq_nop_sleep", "depth_dq_jobs" };
+
+		ASSERT_TRUE(json_object(self->out, keys[i], obj, sizeof(obj)))
+			TH_LOG("no %s in:\n%s", keys[i], self->out);
+		if (!info.num_direct_queues) {
+			EXPECT_NE(NULL, strstr(obj, "\"skipped\": true"));
+			continue;
+		}
+		EXPECT_EQ(NULL, strstr(obj, "\"failed\""))
+			TH_LOG("%s", obj);
+		if (i < 2) {
+			EXPECT_EQ(20, json_number(obj, "samples"));
+			EXPECT_LT(0, json_number(obj, "p50_us"));
+		} else {
+			EXPECT_EQ(256, json_number(obj, "ops"));
+			EXPECT_LE(0, json_number(obj, "interrupts_per_op"));
+			EXPECT_GE(1.0, json_number(obj, "interrupts_per_op"));
+		}
+	}
+}
+
 TEST_F(bench, depth_zero_leaves_the_throughput_out)
 {
 	ASSERT_EQ(0, run_capture("lumen-bench -n 5 -w 0 -c 1 -t 0 --json",

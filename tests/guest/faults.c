@@ -194,7 +194,9 @@ TEST_F(faults, bad_commands_are_refused)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		EXPECT_EQ(-EINVAL, fault_inject(bad[i])) TH_LOG("bad command %u", i);
-	snprintf(cmd, sizeof(cmd), "hang %u", self->info.num_queues);
+	/* Direct queues' hardware queues (uAPI 1.1) may be hung too. */
+	snprintf(cmd, sizeof(cmd), "hang %u",
+		 self->info.num_queues + self->info.num_direct_queues);
 	EXPECT_EQ(-EINVAL, fault_inject(cmd));
 	innocent_and_after(_metadata, self, 0, false);
 }

@@ -90,7 +90,8 @@ TEST(device_found)
 		EXPECT_STREQ("lumen", version->name);
 		/* v1: the uAPI with device VAs (Documentation/uapi.rst). */
 		EXPECT_EQ(1, version->version_major);
-		EXPECT_EQ(0, version->version_minor);
+		/* uAPI 1.1: direct queues. */
+		EXPECT_EQ(1, version->version_minor);
 		drmFreeVersion(version);
 		EXPECT_EQ(LT_PCI_VENDOR, info.vendor_id);
 		EXPECT_EQ(LT_PCI_DEVICE, info.device_id);
@@ -119,12 +120,13 @@ TEST(query_matches_cmdline)
 
 		ASSERT_EQ(0, accel_open(indices[i], &dev));
 		ASSERT_EQ(0, accel_query(dev, &info));
-		TH_LOG("accel%d: %u cores, %u queues, %llu bytes", indices[i],
-		       info.num_cores, info.num_queues,
+		TH_LOG("accel%d: %u cores, %u + %u direct queues, %llu bytes", indices[i],
+		       info.num_cores, info.num_queues, info.num_direct_queues,
 		       (unsigned long long)info.devmem_size);
 		EXPECT_EQ(expect.cores, info.num_cores);
 		EXPECT_EQ(expect.cores + 1, info.num_engines);
-		EXPECT_EQ(expect.queues, info.num_queues);
+		/* The device's queues: kernel queues plus direct ones. */
+		EXPECT_EQ(expect.queues, info.num_queues + info.num_direct_queues);
 		EXPECT_EQ(expect.mem, info.devmem_size);
 		accel_close(dev);
 	}
@@ -153,19 +155,23 @@ TEST_F(query, answers_match_the_documentation)
 {
 	EXPECT_EQ(LT_PCI_VENDOR, self->info.vendor_id);
 	EXPECT_EQ(LT_PCI_DEVICE, self->info.device_id);
-	EXPECT_EQ(0x00010000, self->info.hw_version);
+	EXPECT_EQ(0x00010001, self->info.hw_version);
 	EXPECT_LE(1, self->info.num_cores);
 	EXPECT_GE(16, self->info.num_cores);
 	/* The DMA engine comes after the compute engines. */
 	EXPECT_EQ(self->info.num_cores + 1, self->info.num_engines);
 	EXPECT_LE(1, self->info.num_queues);
-	EXPECT_GE(64, self->info.num_queues);
+	EXPECT_GE(64, self->info.num_queues + self->info.num_direct_queues);
+	/* Every engine keeps a kernel queue, whatever direct_queues says. */
+	EXPECT_LE(self->info.num_engines, self->info.num_queues);
 	EXPECT_EQ(64, self->info.num_contexts);
 	EXPECT_LT(0, self->info.devmem_size);
 	EXPECT_EQ(0, self->info.devmem_size % 4096);
 	/* Device MMU (bit 2) and operators (bit 3) are what v1 is about. */
 	EXPECT_EQ(0x4, self->info.caps & 0x4);
 	EXPECT_EQ(0x8, self->info.caps & 0x8);
+	/* Device 1.1: direct queues (bit 4). */
+	EXPECT_EQ(0x10, self->info.caps & 0x10);
 	EXPECT_EQ(4u << 20, self->info.max_cmdbuf_size);
 	EXPECT_EQ(1000000000ull, self->info.timestamp_freq);
 	/* VA 0 .. 4 GiB is never mapped, so a truncated address faults. */
@@ -194,6 +200,25 @@ TEST_F(query, libaccel_matches_raw_ioctl)
 	EXPECT_EQ(raw.va_end, self->info.va_end);
 	EXPECT_EQ(raw.num_engines, self->info.num_engines);
 	EXPECT_EQ(raw.num_contexts, self->info.num_contexts);
+	EXPECT_EQ(raw.num_direct_queues, self->info.num_direct_queues);
+	EXPECT_EQ(0, raw.pad);
+}
+
+/*
+ * The split Documentation/uapi.rst gives: min(lumen.direct_queues, the
+ * device's queues - its engines) direct queues, the rest kernel queues.
+ */
+TEST_F(query, direct_queues_follow_the_module_parameter)
+{
+	unsigned int param, total = self->info.num_queues + self->info.num_direct_queues;
+	unsigned int max = total > self->info.num_engines ? total - self->info.num_engines : 0;
+	FILE *f = fopen("/sys/module/lumen/parameters/direct_queues", "r");
+
+	if (!f)
+		SKIP(return, "no /sys/module/lumen/parameters/direct_queues");
+	ASSERT_EQ(1, fscanf(f, "%u", &param));
+	fclose(f);
+	EXPECT_EQ(param < max ? param : max, self->info.num_direct_queues);
 }
 
 /* Size 0 asks for the answer's size and must not touch @data at all. */

@@ -16,6 +16,7 @@
 #define BENCH_NVME_BLOCK	4096u		/* bytes per NVMe read */
 #define BENCH_JOB_TIMEOUT_NS	(10ll * 1000 * 1000 * 1000)
 #define BENCH_DEPTH		64u		/* jobs or reads in flight */
+#define BENCH_GROUP		16u		/* jobs reaped (and kicked) at once */
 
 struct bench_config {
 	int device;			/* accel index; -1: the first one */
@@ -47,6 +48,9 @@ struct bench_result {
 	char reason[160];	/* why it was skipped or failed */
 	struct bench_stats stats;
 	uint64_t bytes;		/* bytes moved per iteration; 0 for latencies */
+	/* Completion interrupts per iteration, where measured (direct queues). */
+	bool interrupts_known;
+	double interrupts_per_op;
 };
 
 /* A rate: operations over seconds, and the interrupts they took. */
@@ -124,6 +128,14 @@ void bench_nop_init(struct bench_measure *m, struct accel_dev *dev,
 void bench_copy_init(struct bench_measure *m, struct accel_dev *dev,
 		     const struct bench_config *cfg);
 void bench_nvme_init(struct bench_measure *m, const struct bench_config *cfg);
+/*
+ * The NOP round trip through a direct queue (direct.c) on the engine of
+ * cfg->queue; @sleeping: spin budget 0, so every wait sleeps in the
+ * kernel until the FENCE's interrupt.  Skipped without direct queues.
+ */
+void bench_dq_nop_init(struct bench_measure *m, struct accel_dev *dev,
+		       const struct accel_info *info,
+		       const struct bench_config *cfg, bool sleeping);
 void bench_memcpy_init(struct bench_measure *m, const struct bench_config *cfg);
 
 /*
@@ -132,14 +144,35 @@ void bench_memcpy_init(struct bench_measure *m, const struct bench_config *cfg);
  */
 void bench_depth(struct accel_dev *dev, const struct accel_info *info,
 		 const struct bench_config *cfg, struct bench_rate *jobs,
-		 struct bench_rate *reads);
+		 struct bench_rate *reads, struct bench_rate *dq_jobs);
+
+/*
+ * The same jobs over every direct queue (direct.c), for bench_depth():
+ * create (or mark @result skipped/failed and return -errno), run a batch
+ * of @jobs (0 or -errno; every job's mark checked), free.
+ */
+struct depth_dq;
+int bench_depth_dq_create(struct accel_dev *dev, const struct accel_info *info,
+			  struct depth_dq **d, struct bench_result *result);
+int bench_depth_dq_batch(struct depth_dq *d, size_t jobs);
+void bench_depth_dq_free(struct depth_dq *d);
+
+/*
+ * Completion interrupts (throughput.c): the sum over every CPU of the
+ * /proc/interrupts lines that contain @tag and one of @names (NULL
+ * terminated), or -1 if none matched or the file is unreadable; and the
+ * tag of @info's device, "PCI-MSIX-<its PCI address>".
+ */
+int64_t bench_interrupts_count(const char *tag, const char *const *names);
+void bench_irq_tag(const struct accel_info *info, char *tag, size_t size);
 
 /* The whole report (report.c). */
 struct bench_report {
 	const struct bench_config *cfg;
 	const char *device_path;
 	struct bench_result nop, nvme, copy, memcpy;
-	struct bench_rate depth_jobs, depth_reads;
+	struct bench_result dq_nop, dq_sleep;	/* direct queue: spinning, sleeping */
+	struct bench_rate depth_jobs, depth_reads, depth_dq_jobs;
 };
 
 void bench_print_text(const struct bench_report *report);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * lumen-bench: the device's job round trip and copy bandwidth, each as a
- * ratio against a peer measured in the same machine in the same run; with
+ * lumen-bench: the device's job round trip (through the kernel's queues
+ * and through a direct queue) and copy bandwidth, each as a ratio against
+ * a peer measured in the same machine in the same run; with
  * --memory, the cost of buffer objects instead (memory.c).
  * Documentation/benchmarks.rst explains the method.
  *
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 		"  -t, --depth-ops N        NOP jobs and NVMe reads at depth 64 (default\n"
 		"                           4000 each; 0: no throughput figures)\n"
 		"  -d, --device I           /dev/accel/accelI (default: the first lumen device)\n"
-		"  -q, --queue Q            hardware queue to submit to (default 0)\n"
+		"  -q, --queue Q            hardware queue to submit to (default 0); the\n"
+		"                           direct-queue NOPs run on its engine\n"
 		"      --nvme PATH          the NVMe peer (default /dev/nvme0n1)\n"
 		"  -m, --memory             only the memory figures: BO create/map/free,\n"
 		"                           NOP jobs with 10 and 10,000 live BOs,\n"
@@ -173,7 +175,9 @@ int main(int argc, char **argv)
 	struct bench_measure nvme = { .result = &report.nvme };
 	struct bench_measure copy = { .result = &report.copy };
 	struct bench_measure mcpy = { .result = &report.memcpy };
-	struct bench_measure *const latency[] = { &nop, &nvme };
+	struct bench_measure dq_nop = { .result = &report.dq_nop };
+	struct bench_measure dq_sleep = { .result = &report.dq_sleep };
+	struct bench_measure *const latency[] = { &nop, &nvme, &dq_nop, &dq_sleep };
 	struct bench_measure *const bandwidth[] = { &copy, &mcpy };
 	struct accel_info info;
 	struct accel_dev *dev;
@@ -208,7 +212,11 @@ int main(int argc, char **argv)
 	 */
 	bench_nop_init(&nop, dev, &cfg);
 	bench_nvme_init(&nvme, &cfg);
-	bench_run(latency, 2, cfg.warmup, cfg.iterations, BENCH_LATENCY_BLOCKS);
+	bench_dq_nop_init(&dq_nop, dev, &info, &cfg, false);
+	bench_dq_nop_init(&dq_sleep, dev, &info, &cfg, true);
+	bench_run(latency, 4, cfg.warmup, cfg.iterations, BENCH_LATENCY_BLOCKS);
+	bench_destroy(&dq_sleep);
+	bench_destroy(&dq_nop);
 	bench_destroy(&nvme);
 	bench_destroy(&nop);
 
@@ -220,7 +228,8 @@ int main(int argc, char **argv)
 	bench_destroy(&copy);
 
 	if (cfg.depth_ops)
-		bench_depth(dev, &info, &cfg, &report.depth_jobs, &report.depth_reads);
+		bench_depth(dev, &info, &cfg, &report.depth_jobs, &report.depth_reads,
+			    &report.depth_dq_jobs);
 	accel_close(dev);
 
 	if (cfg.json)
@@ -231,5 +240,7 @@ int main(int argc, char **argv)
 	return report.nop.state == BENCH_FAILED || report.nvme.state == BENCH_FAILED ||
 	       report.copy.state == BENCH_FAILED || report.memcpy.state == BENCH_FAILED ||
 	       report.depth_jobs.result.state == BENCH_FAILED ||
-	       report.depth_reads.result.state == BENCH_FAILED;
+	       report.depth_reads.result.state == BENCH_FAILED ||
+	       report.dq_nop.state == BENCH_FAILED || report.dq_sleep.state == BENCH_FAILED ||
+	       report.depth_dq_jobs.result.state == BENCH_FAILED;
 }

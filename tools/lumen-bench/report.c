@@ -55,6 +55,16 @@ static void print_rate_row(const char *name, const struct bench_rate *r)
 	}
 }
 
+static void print_rate_ratio(const char *name, const struct bench_rate *a,
+			     const struct bench_rate *b)
+{
+	printf("%-30s ", name);
+	if (rate_ok(a) && rate_ok(b))
+		printf("%.2f (throughput)\n", rate_per_s(a) / rate_per_s(b));
+	else
+		printf("n/a (a side was not measured)\n");
+}
+
 static void print_depth_text(const struct bench_report *rep)
 {
 	if (!rep->cfg->depth_ops)
@@ -62,13 +72,12 @@ static void print_depth_text(const struct bench_report *rep)
 	printf("\n%-30s %11s %15s %9s\n", "at depth 64", "per second",
 	       "interrupts/op", "ops");
 	print_rate_row("NOP jobs over all queues", &rep->depth_jobs);
+	print_rate_row("jobs over all direct queues", &rep->depth_dq_jobs);
 	print_rate_row("NVMe 4 KiB reads (Linux AIO)", &rep->depth_reads);
-	printf("%-30s ", "ratio NOP jobs / NVMe reads");
-	if (rate_ok(&rep->depth_jobs) && rate_ok(&rep->depth_reads))
-		printf("%.2f (throughput)\n",
-		       rate_per_s(&rep->depth_jobs) / rate_per_s(&rep->depth_reads));
-	else
-		printf("n/a (a side was not measured)\n");
+	print_rate_ratio("ratio kernel-queue jobs / NVMe", &rep->depth_jobs,
+			 &rep->depth_reads);
+	print_rate_ratio("ratio direct-queue jobs / NVMe", &rep->depth_dq_jobs,
+			 &rep->depth_reads);
 }
 
 void bench_print_row(const char *name, const struct bench_result *r)
@@ -105,17 +114,39 @@ void bench_print_ratio(const char *name, const struct bench_result *a,
 		       bandwidth_mib_s(a) / bandwidth_mib_s(b));
 }
 
+/* Interrupts per direct-queue NOP: spinning should take none. */
+static void print_irq_line(const struct bench_report *rep)
+{
+	const struct bench_result *r[] = { &rep->dq_nop, &rep->dq_sleep };
+
+	if (!bench_result_ok(r[0]) && !bench_result_ok(r[1]))
+		return;
+	printf("%-30s", "interrupts per direct NOP");
+	for (int i = 0; i < 2; i++) {
+		printf(" %s ", i ? "sleeping" : "spinning");
+		if (bench_result_ok(r[i]) && r[i]->interrupts_known)
+			printf("%.3f", r[i]->interrupts_per_op);
+		else
+			printf("n/a");
+	}
+	printf("\n");
+}
+
 void bench_print_text(const struct bench_report *rep)
 {
 	const struct bench_config *cfg = rep->cfg;
 
 	printf("lumen-bench: %s queue %u, peer %s\n", rep->device_path,
 	       cfg->queue, cfg->nvme_path);
-	printf("%zu timed runs after %zu warm-up runs; %zu timed copies\n\n",
+	printf("%zu timed runs after %zu warm-up runs; %zu timed copies\n",
 	       cfg->iterations, cfg->warmup, cfg->copy_iterations);
+	printf("direct queues: libaccel's spin budget %.0f us (sleeping: 0)\n\n",
+	       ACCEL_DQ_DEFAULT_SPIN_NS / 1e3);
 	printf("%-30s %11s %11s %11s %9s\n", "measurement (microseconds)", "p50",
 	       "p99", "mean", "samples");
 	bench_print_row("NOP job round trip", &rep->nop);
+	bench_print_row("NOP round trip, direct queue", &rep->dq_nop);
+	bench_print_row("NOP direct queue, sleeping", &rep->dq_sleep);
 	bench_print_row("NVMe 4 KiB O_DIRECT read", &rep->nvme);
 	bench_print_row("COPY job 4 MiB sys>dev>sys", &rep->copy);
 	bench_print_row("memcpy 4 MiB twice", &rep->memcpy);
@@ -124,7 +155,11 @@ void bench_print_text(const struct bench_report *rep)
 		printf("%-30s COPY %.1f MiB/s, memcpy %.1f MiB/s\n",
 		       "bandwidth at p50", bandwidth_mib_s(&rep->copy),
 		       bandwidth_mib_s(&rep->memcpy));
-	bench_print_ratio("ratio NOP / NVMe (latency)", &rep->nop, &rep->nvme, true);
+	print_irq_line(rep);
+	bench_print_ratio("ratio NOP / NVMe, kernel queue", &rep->nop, &rep->nvme, true);
+	bench_print_ratio("ratio NOP / NVMe, direct queue", &rep->dq_nop, &rep->nvme, true);
+	bench_print_ratio("ratio NOP / NVMe, dq sleeping", &rep->dq_sleep, &rep->nvme,
+			  true);
 	bench_print_ratio("ratio COPY / memcpy", &rep->copy, &rep->memcpy, false);
 	print_depth_text(rep);
 }
@@ -162,6 +197,8 @@ void bench_print_result_json(const char *name, const struct bench_result *r,
 		if (r->bytes)
 			printf(", \"bytes\": %llu, \"bandwidth_mib_s\": %.1f",
 			       (unsigned long long)r->bytes, bandwidth_mib_s(r));
+		if (r->interrupts_known)
+			printf(", \"interrupts_per_op\": %.4f", r->interrupts_per_op);
 		break;
 	case BENCH_SKIPPED:
 	case BENCH_FAILED:
@@ -210,6 +247,9 @@ void bench_print_json(const struct bench_report *rep)
 	bool lat = bench_result_ok(&rep->nop) && bench_result_ok(&rep->nvme);
 	bool bw = bench_result_ok(&rep->copy) && bench_result_ok(&rep->memcpy);
 	bool depth = rate_ok(&rep->depth_jobs) && rate_ok(&rep->depth_reads);
+	bool dq_lat = bench_result_ok(&rep->dq_nop) && bench_result_ok(&rep->nvme);
+	bool dq_sleep = bench_result_ok(&rep->dq_sleep) && bench_result_ok(&rep->nvme);
+	bool dq_depth = rate_ok(&rep->depth_dq_jobs) && rate_ok(&rep->depth_reads);
 
 	printf("{\n  \"device\": ");
 	bench_print_json_string(rep->device_path);
@@ -218,14 +258,17 @@ void bench_print_json(const struct bench_report *rep)
 	       cfg->queue, cfg->iterations, cfg->warmup, cfg->copy_iterations,
 	       BENCH_COPY_SIZE);
 	bench_print_json_string(cfg->nvme_path);
-	printf(",\n");
+	printf(",\n  \"dq_spin_ns\": %llu,\n", (unsigned long long)ACCEL_DQ_DEFAULT_SPIN_NS);
 	bench_print_result_json("nop", &rep->nop, false);
+	bench_print_result_json("dq_nop", &rep->dq_nop, false);
+	bench_print_result_json("dq_nop_sleep", &rep->dq_sleep, false);
 	bench_print_result_json("nvme", &rep->nvme, false);
 	bench_print_result_json("copy", &rep->copy, false);
 	bench_print_result_json("memcpy", &rep->memcpy, false);
 	if (cfg->depth_ops) {
 		print_rate_json("depth_jobs", &rep->depth_jobs, false);
 		print_rate_json("depth_reads", &rep->depth_reads, false);
+		print_rate_json("depth_dq_jobs", &rep->depth_dq_jobs, false);
 	}
 	printf("  \"ratios\": {\n");
 	print_ratio_json("nop_nvme_p50", lat,
@@ -235,8 +278,22 @@ void bench_print_json(const struct bench_report *rep)
 	print_ratio_json("copy_memcpy_bandwidth", bw,
 			 bw ? bandwidth_mib_s(&rep->copy) / bandwidth_mib_s(&rep->memcpy) : 0,
 			 false);
+	print_ratio_json("dq_nop_nvme_p50", dq_lat,
+			 dq_lat ? rep->dq_nop.stats.p50_us / rep->nvme.stats.p50_us : 0, false);
+	print_ratio_json("dq_nop_nvme_p99", dq_lat,
+			 dq_lat ? rep->dq_nop.stats.p99_us / rep->nvme.stats.p99_us : 0, false);
+	print_ratio_json("dq_sleep_nvme_p50", dq_sleep,
+			 dq_sleep ? rep->dq_sleep.stats.p50_us / rep->nvme.stats.p50_us : 0,
+			 false);
+	print_ratio_json("dq_sleep_nvme_p99", dq_sleep,
+			 dq_sleep ? rep->dq_sleep.stats.p99_us / rep->nvme.stats.p99_us : 0,
+			 false);
 	print_ratio_json("depth_jobs_reads", depth,
 			 depth ? rate_per_s(&rep->depth_jobs) / rate_per_s(&rep->depth_reads) : 0,
+			 false);
+	print_ratio_json("depth_dq_jobs_reads", dq_depth,
+			 dq_depth ? rate_per_s(&rep->depth_dq_jobs) /
+				    rate_per_s(&rep->depth_reads) : 0,
 			 true);
 	printf("  }\n}\n");
 }

@@ -26,7 +26,7 @@
  * contains @tag and one of @names (a NULL-terminated list).  Returns the
  * sum, or -1 if no line matched or the file cannot be read.
  */
-static int64_t interrupts_count(const char *tag, const char *const *names)
+int64_t bench_interrupts_count(const char *tag, const char *const *names)
 {
 	char line[1024];
 	int64_t sum = -1;
@@ -66,12 +66,12 @@ static int64_t interrupts_count(const char *tag, const char *const *names)
 /* ---- The lumen side ------------------------------------------------------ */
 
 /*
- * Jobs are reaped in groups, as an application keeping a queue deep does
- * (io_getevents() hands the NVMe side its completions in groups too): one
- * timeline fence takes job i as point i + 1, and a wait for one point
- * covers every job before it.
+ * Jobs are reaped in groups (BENCH_GROUP), as an application keeping a
+ * queue deep does (io_getevents() hands the NVMe side its completions in
+ * groups too): one timeline fence takes job i as point i + 1, and a wait
+ * for one point covers every job before it.
  */
-#define GROUP		16u
+#define GROUP		BENCH_GROUP
 
 struct depth_jobs {
 	struct accel_dev *dev;
@@ -94,7 +94,7 @@ static void depth_jobs_free(struct depth_jobs *d)
 }
 
 /* The PCI address of @info's device names its vectors' lines. */
-static void device_irq_tag(const struct accel_info *info, char *tag, size_t size)
+void bench_irq_tag(const struct accel_info *info, char *tag, size_t size)
 {
 	const char *node = strrchr(info->path, '/');
 	char link[256], target[256];
@@ -124,7 +124,7 @@ static int depth_jobs_create(struct accel_dev *dev, const struct accel_info *inf
 		return -ENOMEM;
 	d->dev = dev;
 	d->num_queues = info->num_queues;
-	device_irq_tag(info, d->tag, sizeof(d->tag));
+	bench_irq_tag(info, d->tag, sizeof(d->tag));
 	err = accel_fence_create_timeline(dev, &d->timeline);
 	if (!err)
 		err = accel_bo_create(dev, 4096, 0, &d->results);
@@ -346,7 +346,7 @@ static void run_jobs(struct depth_jobs *d, struct bench_rate *rate, size_t jobs)
 	int64_t before, start, ns;
 	int err;
 
-	before = interrupts_count(d->tag, names);
+	before = bench_interrupts_count(d->tag, names);
 	start = bench_now_ns();
 	err = depth_jobs_batch(d, jobs);
 	ns = bench_now_ns() - start;
@@ -354,7 +354,26 @@ static void run_jobs(struct depth_jobs *d, struct bench_rate *rate, size_t jobs)
 		bench_fail(&rate->result, BENCH_FAILED, "NOP job: %s", accel_strerror(err));
 		return;
 	}
-	rate_add(rate, jobs, ns, before, interrupts_count(d->tag, names));
+	rate_add(rate, jobs, ns, before, bench_interrupts_count(d->tag, names));
+}
+
+static void run_dq_jobs(struct depth_dq *d, const char *tag,
+			struct bench_rate *rate, size_t jobs)
+{
+	/* Direct queues' vectors are lumen-dq<q>; the kernel's idle meanwhile. */
+	static const char *const names[] = { "lumen-dq", "lumen-q", NULL };
+	int64_t before, start, ns;
+	int err;
+
+	before = bench_interrupts_count(tag, names);
+	start = bench_now_ns();
+	err = bench_depth_dq_batch(d, jobs);
+	ns = bench_now_ns() - start;
+	if (err) {
+		bench_fail(&rate->result, BENCH_FAILED, "job: %s", accel_strerror(err));
+		return;
+	}
+	rate_add(rate, jobs, ns, before, bench_interrupts_count(tag, names));
 }
 
 static void run_reads(struct depth_reads *r, struct bench_rate *rate, size_t reads)
@@ -365,7 +384,7 @@ static void run_reads(struct depth_reads *r, struct bench_rate *rate, size_t rea
 	int64_t before, start, ns;
 	int err;
 
-	before = interrupts_count(r->tag, names);
+	before = bench_interrupts_count(r->tag, names);
 	start = bench_now_ns();
 	err = depth_reads_batch(r, reads);
 	ns = bench_now_ns() - start;
@@ -373,19 +392,26 @@ static void run_reads(struct depth_reads *r, struct bench_rate *rate, size_t rea
 		bench_fail(&rate->result, BENCH_FAILED, "read: %s", strerror(-err));
 		return;
 	}
-	rate_add(rate, reads, ns, before, interrupts_count(r->tag, names));
+	rate_add(rate, reads, ns, before, bench_interrupts_count(r->tag, names));
 }
+
+/* The three sides of the throughput figures, in a batch's order. */
+enum { SIDE_JOBS, SIDE_READS, SIDE_DQ_JOBS, NUM_SIDES };
 
 void bench_depth(struct accel_dev *dev, const struct accel_info *info,
 		 const struct bench_config *cfg, struct bench_rate *jobs,
-		 struct bench_rate *reads)
+		 struct bench_rate *reads, struct bench_rate *dq_jobs)
 {
 	struct depth_jobs *d = NULL;
 	struct depth_reads *r = NULL;
+	struct depth_dq *dq = NULL;
 	size_t batch = cfg->depth_ops / BATCHES ? cfg->depth_ops / BATCHES : 1;
+	char tag[64];
 	int err;
 
 	jobs->interrupts_known = reads->interrupts_known = true;
+	dq_jobs->interrupts_known = true;
+	bench_irq_tag(info, tag, sizeof(tag));
 	err = depth_jobs_create(dev, info, &d);
 	if (err)
 		bench_fail(&jobs->result, BENCH_FAILED, "setting up: %s", accel_strerror(err));
@@ -394,26 +420,34 @@ void bench_depth(struct accel_dev *dev, const struct accel_info *info,
 		bench_fail(&reads->result, err == -ENOENT || err == -ENXIO ||
 			   err == -ENODEV ? BENCH_SKIPPED : BENCH_FAILED, "%s: %s",
 			   cfg->nvme_path, strerror(-err));
+	/* Marks the result skipped or failed itself. */
+	if (bench_depth_dq_create(dev, info, &dq, &dq_jobs->result))
+		dq = NULL;
 
 	/* One untimed batch each: TCG translates the code on first use. */
 	if (d && depth_jobs_batch(d, BENCH_DEPTH * 2))
 		bench_fail(&jobs->result, BENCH_FAILED, "warm-up failed");
 	if (r && depth_reads_batch(r, BENCH_DEPTH * 2))
 		bench_fail(&reads->result, BENCH_FAILED, "warm-up failed");
+	if (dq && bench_depth_dq_batch(dq, BENCH_DEPTH * 2))
+		bench_fail(&dq_jobs->result, BENCH_FAILED, "warm-up failed");
 
+	/* Batches in turn, every other round in reverse: no side always first. */
 	for (size_t b = 0; b < BATCHES; b++) {
-		bool jobs_first = b % 2 == 0;
+		for (int k = 0; k < NUM_SIDES; k++) {
+			int side = b % 2 ? NUM_SIDES - 1 - k : k;
 
-		for (int k = 0; k < 2; k++) {
-			if ((k == 0) == jobs_first) {
-				if (d && jobs->result.state == BENCH_OK)
-					run_jobs(d, jobs, batch);
-			} else if (r && reads->result.state == BENCH_OK) {
+			if (side == SIDE_JOBS && d && jobs->result.state == BENCH_OK)
+				run_jobs(d, jobs, batch);
+			else if (side == SIDE_READS && r && reads->result.state == BENCH_OK)
 				run_reads(r, reads, batch);
-			}
+			else if (side == SIDE_DQ_JOBS && dq &&
+				 dq_jobs->result.state == BENCH_OK)
+				run_dq_jobs(dq, tag, dq_jobs, batch);
 		}
 	}
 
+	bench_depth_dq_free(dq);
 	if (d)
 		depth_jobs_free(d);
 	if (r)

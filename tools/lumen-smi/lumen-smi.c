@@ -43,6 +43,7 @@ static const struct {
 	{ LUMEN_CAP_FAULT_INJECTION, "fault-injection" },
 	{ LUMEN_CAP_MMU, "mmu" },
 	{ LUMEN_CAP_OPERATORS, "operators" },
+	{ LUMEN_CAP_DIRECT_QUEUES, "direct_queues" },
 };
 
 #define N_CAPS (sizeof(cap_names) / sizeof(cap_names[0]))
@@ -159,7 +160,8 @@ static void print_table_row(const struct smi_device *d)
 		 LUMEN_VERSION_MINOR(i->hw_version));
 	printf("%-3d  %-18s  %-12s  %04x:%04x  %-5s  %5u  %6u  %-9s  %s\n",
 	       d->index, i->path, d->pci[0] ? d->pci : "-", i->vendor_id,
-	       i->device_id, hw, i->num_cores, i->num_queues, mem, caps);
+	       i->device_id, hw, i->num_cores, i->num_queues + i->num_direct_queues,
+	       mem, caps);
 }
 
 static void print_info_text(const struct smi_device *d)
@@ -179,7 +181,8 @@ static void print_info_text(const struct smi_device *d)
 	printf("  %-22s %u\n", "compute cores", i->num_cores);
 	printf("  %-22s %u (DMA engine: %u)\n", "engines", i->num_engines,
 	       i->num_engines ? i->num_engines - 1 : 0);
-	printf("  %-22s %u\n", "hardware queues", i->num_queues);
+	printf("  %-22s %u (%u kernel, %u direct)\n", "hardware queues",
+	       i->num_queues + i->num_direct_queues, i->num_queues, i->num_direct_queues);
 	printf("  %-22s %u\n", "MMU contexts", i->num_contexts);
 	printf("  %-22s %s (%" PRIu64 " bytes)\n", "device memory", mem, i->devmem_size);
 	printf("  %-22s 0x%08x (%s)\n", "capabilities", i->caps, caps);
@@ -227,8 +230,9 @@ static void print_device_json(const struct smi_device *d, const char *indent)
 	       LUMEN_VERSION_MAJOR(i->hw_version), LUMEN_VERSION_MINOR(i->hw_version));
 	printf("%s  \"cores\": %u,\n%s  \"engines\": %u,\n", indent, i->num_cores,
 	       indent, i->num_engines);
-	printf("%s  \"queues\": %u,\n%s  \"contexts\": %u,\n", indent, i->num_queues,
-	       indent, i->num_contexts);
+	printf("%s  \"queues\": %u,\n%s  \"direct_queues\": %u,\n", indent, i->num_queues,
+	       indent, i->num_direct_queues);
+	printf("%s  \"contexts\": %u,\n", indent, i->num_contexts);
 	printf("%s  \"devmem_bytes\": %" PRIu64 ",\n", indent, i->devmem_size);
 	printf("%s  \"caps\": %u,\n%s  \"cap_names\": [", indent, i->caps, indent);
 	for (size_t c = 0; c < N_CAPS; c++) {

@@ -66,12 +66,20 @@ struct accel_info {
 	uint64_t va_end;	/* end (exclusive) of the device VA range */
 	char driver[32];	/* "lumen" */
 	char path[64];		/* "/dev/accel/accel0" */
+	/*
+	 * LIBACCEL_1.2: hardware queues reserved for direct queues
+	 * (accel_dq_create()); 0 from a driver or device without them.
+	 * Programs built against an older header get accel_query@LIBACCEL_1.0,
+	 * which leaves this field out (the struct was shorter then).
+	 */
+	uint32_t num_direct_queues;
 };
 
 /* accel_info.caps: the device's capability bits (LUMEN_CAP_*). */
 #define ACCEL_CAP_FAULT_INJECTION	(1u << 1)	/* fault-injection=on */
 #define ACCEL_CAP_MMU			(1u << 2)	/* per-context page tables */
 #define ACCEL_CAP_OPERATORS		(1u << 3)	/* GEMM, eltwise, ... */
+#define ACCEL_CAP_DIRECT_QUEUES		(1u << 4)	/* device 1.1: accel_dq_create() */
 
 /* ---- Devices ------------------------------------------------------------ */
 
@@ -754,6 +762,141 @@ int accel_submit_queue(struct accel_queue *queue, const struct accel_cmdbuf *cb,
 		       const struct accel_bo *const *bos, unsigned int nbos,
 		       const struct accel_sync *waits, unsigned int nwaits,
 		       const struct accel_sync *signals, unsigned int nsignals);
+
+/* ---- Direct queues (LIBACCEL_1.2) ---------------------------------------- */
+
+/*
+ * A direct queue: a hardware queue owned by this process.  Its ring is a
+ * BO in the file's device address space that libaccel writes, and its
+ * doorbell page is mapped into the process, so a job is submitted without
+ * a system call; completion is a FENCE writing the job's sequence number
+ * into a completion word in memory, which accel_dq_wait() watches
+ * (spinning briefly, then sleeping in DRM_IOCTL_LUMEN_DQ_WAIT until the
+ * FENCE's interrupt).  The device runs every ring entry in the file's MMU
+ * context, so the queue reaches only what the file has mapped.  There is
+ * no kernel scheduler, no implicit synchronisation and no job timeout: a
+ * job that never ends (a WAIT nobody releases) holds its queue until
+ * accel_dq_destroy().  Documentation/libaccel.rst, "Direct queues".
+ *
+ * Threads: one accel_dq is used by one thread at a time (its ring has one
+ * writer; calls on it must not race), distinct accel_dqs in distinct
+ * threads are fine.
+ */
+struct accel_dq;
+
+/* accel_dq_create()'s default ring size, for @entries 0. */
+#define ACCEL_DQ_DEFAULT_ENTRIES	1024
+/* accel_dq_set_spin()'s default: how long accel_dq_wait() spins (ns). */
+#define ACCEL_DQ_DEFAULT_SPIN_NS	50000
+/* Jobs of at most this many commands are copied into the ring. */
+#define ACCEL_DQ_INLINE_MAX		8
+
+/*
+ * Creates a direct queue on engine @engine of class @cls (an index as for
+ * accel_queue_create(), or ACCEL_ENGINE_ANY) with a ring of @entries
+ * 64-byte entries: a power of two 2 .. 65536, or 0 for
+ * ACCEL_DQ_DEFAULT_ENTRIES.  Allocates the ring BO and a completion BO
+ * (system memory, cached), maps them, creates the queue and maps its
+ * doorbell page.  A ring holds at most @entries - 1 entries in flight
+ * and each job takes two or more, so a 2-entry ring holds no job at all
+ * (accel_dq_push() says -E2BIG).
+ * Errors: -EINVAL (NULL, @entries); -ENOMEM; -errno of accel_bo_create(),
+ * accel_bo_map(), mmap(2) or DRM_IOCTL_LUMEN_DQ_CREATE: -EINVAL for a bad
+ * class or engine, -ENOSPC when every direct hardware queue is taken
+ * (accel_info.num_direct_queues, 0 without direct queues), -ECANCELED for
+ * a guilty file, -ENODEV after unplug, -ENOTTY from a driver without
+ * direct queues.
+ */
+int accel_dq_create(struct accel_dev *dev, enum accel_engine_class cls,
+		    uint32_t engine, uint32_t entries, struct accel_dq **dq);
+
+/*
+ * Destroys @dq: the hardware queue is reset (when this returns, none of
+ * its commands writes memory any more; jobs not finished are dropped),
+ * the doorbell unmapped, the ring and completion BOs freed.  NULL is
+ * ignored (0).  Errors: -errno of DRM_IOCTL_LUMEN_DQ_DESTROY (@dq is
+ * freed anyway).
+ */
+int accel_dq_destroy(struct accel_dq *dq);
+
+/* The driver's id of @dq, > 0; 0 for NULL. */
+uint32_t accel_dq_id(const struct accel_dq *dq);
+/* The hardware queue @dq owns; 0 for NULL. */
+uint32_t accel_dq_hw_queue(const struct accel_dq *dq);
+/* The device engine @dq feeds (compute engines first, DMA last); 0 for NULL. */
+uint32_t accel_dq_hw_engine(const struct accel_dq *dq);
+
+/*
+ * Writes one job into the ring without ringing the doorbell: @cb's
+ * commands -- copied into the ring when there are at most
+ * ACCEL_DQ_INLINE_MAX of them and the ring is large enough, else one
+ * INDIRECT to @cb's VA (context 0: the queue's own) -- then a FENCE with
+ * LUMEN_FENCE_IRQ writing the job's sequence number to the completion
+ * word.  *@seq gets the number: 1, 2, ... in push order.  Keep @cb (and
+ * the BOs its commands use) alive and unchanged until the job completed,
+ * also when it was copied.  Nothing is written on failure.
+ * Errors: -EINVAL (NULL, empty @cb, @cb of another device or without a
+ * BO); -EAGAIN: the ring is full, wait for earlier jobs and push again
+ * (the oldest that may be unfinished is accel_dq_completed() + 1; if that
+ * is above the last job pushed, all completed meanwhile: just retry);
+ * -E2BIG: the job needs more ring entries than the ring can ever hold;
+ * -EIO: the queue has stopped (accel_dq_error()); -ENODEV: the device
+ * is gone.
+ */
+int accel_dq_push(struct accel_dq *dq, const struct accel_cmdbuf *cb,
+		  uint64_t *seq);
+
+/*
+ * Rings the doorbell once for every job pushed since the last kick (a
+ * store to the mapped doorbell page, no system call); nothing to do is
+ * 0.  Errors: -EINVAL (NULL); -EIO if the queue is known to have stopped.
+ */
+int accel_dq_kick(struct accel_dq *dq);
+
+/* accel_dq_push() then accel_dq_kick(). */
+int accel_dq_submit(struct accel_dq *dq, const struct accel_cmdbuf *cb,
+		    uint64_t *seq);
+
+/*
+ * The last sequence number that completed, read from memory (no system
+ * call): every job up to it has finished.  0 for NULL or before any.
+ */
+uint64_t accel_dq_completed(const struct accel_dq *dq);
+
+/*
+ * Waits until job @seq (and so every earlier job of @dq) completed: spins
+ * reading the completion word for up to the spin budget
+ * (accel_dq_set_spin()), then sleeps in DRM_IOCTL_LUMEN_DQ_WAIT until the
+ * job's FENCE interrupt.  Kicks first if @seq is pushed but not kicked.
+ * @timeout_ns as accel_fence_wait(): relative, negative forever, 0 just
+ * tests (a system call when the job is not done, to tell a stopped queue).
+ * Returns 0 once completed -- a job completed also when an operator in it
+ * failed on a bad value the device does not check; a failure the device
+ * detects stops the queue instead.
+ * Errors: -EINVAL (NULL, @seq 0 or never pushed); -ETIME; -EIO: the
+ * queue stopped before @seq completed (accel_dq_error() says why);
+ * -ENODEV: the device was removed; -errno of the ioctl.
+ */
+int accel_dq_wait(struct accel_dq *dq, uint64_t seq, int64_t timeout_ns);
+
+/*
+ * How long accel_dq_wait() spins before it sleeps, in ns:
+ * ACCEL_DQ_DEFAULT_SPIN_NS unless set; 0 always sleeps at once (and
+ * costs an interrupt per wait).  NULL is ignored.
+ */
+void accel_dq_set_spin(struct accel_dq *dq, uint64_t spin_ns);
+
+/*
+ * Why @dq stopped, after -EIO: the device's error code (LUMEN_ERR_*,
+ * Documentation/device.rst) or DRM_LUMEN_DQ_ERROR_HUNG /
+ * DRM_LUMEN_DQ_ERROR_RESET, the ring index of the failed entry, and the
+ * faulting VA for an MMU fault (else 0); each pointer may be NULL.  The
+ * queue stays stopped: destroy it and create another.
+ * Errors: -EINVAL (NULL @dq); -ENOENT if no stop has been seen;
+ * -ENODEV if the queue stopped because the device was removed.
+ */
+int accel_dq_error(const struct accel_dq *dq, uint32_t *code, uint32_t *head,
+		   uint64_t *fault_va);
 
 /*
  * A static description of @err, a negative errno as libaccel returns
