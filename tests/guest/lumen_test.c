@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,4 +505,118 @@ void *lt_bad_pointer(void)
 			page = NULL;
 	}
 	return page;
+}
+
+/* ---- sysfs, debugfs and /proc files ---- */
+
+int lt_read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n = 0, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < len - 1 && (n = read(fd, buf + total, len - 1 - total)) > 0)
+		total += n;
+	n = n < 0 ? -errno : total;
+	close(fd);
+	buf[total] = '\0';
+	return (int)n;
+}
+
+int lt_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+int lt_accel_bdf(const char *path, char *bdf, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	const char *node = strrchr(path, '/');
+	ssize_t n;
+
+	if (!node)
+		return -EINVAL;
+	snprintf(link, sizeof(link), "/sys/class/accel%s/device", node);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	node = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	if (strlen(node) >= len)
+		return -ENAMETOOLONG;
+	memcpy(bdf, node, strlen(node) + 1);
+	return 0;
+}
+
+void lt_debugfs_path(const char *bdf, const char *name, char *path, size_t len)
+{
+	snprintf(path, len, "/sys/kernel/debug/accel/%s/%s", bdf, name);
+}
+
+int lt_fault_inject(const char *bdf, const char *cmd)
+{
+	char path[PATH_MAX];
+
+	lt_debugfs_path(bdf, "fault_inject", path, sizeof(path));
+	return lt_write_file(path, cmd);
+}
+
+long long lt_sysfs_stat(const char *bdf, const char *name)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/lumen/%s", bdf, name);
+	if (lt_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+int lt_read_objects(const char *bdf, struct lt_objects *o)
+{
+	static const char *const keys[] = {
+		"files", "guilty_files", "bound_contexts", "jobs_and_vms", "pending_fences",
+		"system_bo_bytes", "devmem_used_bytes", "direct_queues",
+	};
+	long long *vals[] = {
+		&o->files, &o->guilty_files, &o->bound_contexts, &o->jobs_and_vms,
+		&o->pending_fences, &o->system_bo_bytes, &o->devmem_used_bytes,
+		&o->direct_queues,
+	};
+	char path[PATH_MAX], buf[2048], key[40];
+	size_t i;
+
+	lt_debugfs_path(bdf, "objects", path, sizeof(path));
+	if (lt_read_file(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *at;
+
+		snprintf(key, sizeof(key), "%s ", keys[i]);
+		at = strstr(buf, key);
+		/* At a line start: "files " is also the end of "guilty_files ". */
+		while (at && at != buf && at[-1] != '\n')
+			at = strstr(at + 1, key);
+		if (!at || sscanf(at + strlen(key), "%lld", vals[i]) != 1)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+int lt_wait_objects(const char *bdf, const struct lt_objects *want, struct lt_objects *now)
+{
+	for (int i = 0; i < 600; i++) {
+		if (!lt_read_objects(bdf, now) && !memcmp(now, want, sizeof(*now)))
+			return 0;
+		usleep(50000);
+	}
+	return -ETIME;
 }

@@ -175,6 +175,39 @@ void *lt_bad_pointer(void);
 	}								\
 } while (0)
 
+/* ---- sysfs, debugfs and /proc files ---- */
+
+/* Reads a small file into @buf (NUL-terminated): bytes read or -errno. */
+int lt_read_file(const char *path, char *buf, size_t len);
+/* Writes @s to the file @path: 0 or -errno. */
+int lt_write_file(const char *path, const char *s);
+/*
+ * The PCI address of the accel node @path (/dev/accel/accelN), which
+ * names its sysfs and debugfs directories: 0 or -errno.
+ */
+int lt_accel_bdf(const char *path, char *bdf, size_t len);
+/* The path of debugfs file @name of device @bdf. */
+void lt_debugfs_path(const char *bdf, const char *name, char *path, size_t len);
+/* Writes @cmd to the debugfs fault_inject file of @bdf: 0 or -errno. */
+int lt_fault_inject(const char *bdf, const char *cmd);
+/* A number in sysfs lumen/@name of PCI function @bdf, or -1. */
+long long lt_sysfs_stat(const char *bdf, const char *name);
+
+/* What debugfs "objects" counts: the driver's objects, for leak checks. */
+struct lt_objects {
+	long long files, guilty_files, bound_contexts, jobs_and_vms, pending_fences;
+	long long system_bo_bytes, devmem_used_bytes, direct_queues;
+};
+
+/* Reads debugfs "objects" of @bdf: 0, -ENOENT or -EPROTO. */
+int lt_read_objects(const char *bdf, struct lt_objects *o);
+/*
+ * Objects are freed from workqueues after a close: waits (30 s at most)
+ * until the counts equal @want, leaving the last ones read in @now.
+ * 0 or -ETIME.
+ */
+int lt_wait_objects(const char *bdf, const struct lt_objects *want, struct lt_objects *now);
+
 /* Asserts that the device still runs a copy job correctly. */
 #define LT_ASSERT_DEVICE_WORKS(dev) do {				\
 	int __lt_ret = lt_device_works((dev), 0);			\

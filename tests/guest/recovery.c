@@ -60,128 +60,6 @@ enum reset_kind { RESET_NONE, RESET_QUEUE, RESET_DEVICE };
 
 /* ---- Files of sysfs, debugfs, devcoredump -------------------------------- */
 
-/* Reads a whole small file into @buf: bytes read or -errno. */
-static int read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < len - 1 && (n = read(fd, buf + total, len - 1 - total)) > 0)
-		total += n;
-	n = n < 0 ? -errno : total;
-	close(fd);
-	buf[total] = '\0';
-	return (int)n;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
-}
-
-/*
- * The PCI address of the accel node @path (/dev/accel/accel<N>), which
- * names its sysfs and debugfs directories: 0 or -errno.
- */
-static int accel_bdf(const char *path, char *bdf, size_t len)
-{
-	char link[PATH_MAX], target[PATH_MAX];
-	const char *node = strrchr(path, '/');
-	ssize_t n;
-
-	if (!node)
-		return -EINVAL;
-	snprintf(link, sizeof(link), "/sys/class/accel%s/device", node);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	node = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-	if (strlen(node) >= len)
-		return -ENAMETOOLONG;
-	memcpy(bdf, node, strlen(node) + 1);
-	return 0;
-}
-
-/* The debugfs file @name of device @bdf. */
-static void debugfs_path(const char *bdf, const char *name, char *path, size_t len)
-{
-	snprintf(path, len, "/sys/kernel/debug/accel/%s/%s", bdf, name);
-}
-
-static int fault_inject(const char *bdf, const char *cmd)
-{
-	char path[PATH_MAX];
-
-	debugfs_path(bdf, "fault_inject", path, sizeof(path));
-	return write_file(path, cmd);
-}
-
-/* A number in sysfs lumen/@name of PCI function @bdf, or -1. */
-static long long sysfs_stat(const char *bdf, const char *name)
-{
-	char path[PATH_MAX], buf[64];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/lumen/%s", bdf, name);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtoll(buf, NULL, 10);
-}
-
-/* What debugfs "objects" counts: the driver's objects, for leak checks. */
-struct objects {
-	long long files, guilty_files, bound_contexts, jobs_and_vms, pending_fences;
-	long long system_bo_bytes, devmem_used_bytes;
-};
-
-static int read_objects(const char *bdf, struct objects *o)
-{
-	char path[PATH_MAX], buf[1024];
-	int n = 0;
-
-	debugfs_path(bdf, "objects", path, sizeof(path));
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -ENOENT;
-	n += sscanf(strstr(buf, "files ") ?: "", "files %lld", &o->files);
-	n += sscanf(strstr(buf, "guilty_files ") ?: "", "guilty_files %lld", &o->guilty_files);
-	n += sscanf(strstr(buf, "bound_contexts ") ?: "", "bound_contexts %lld",
-		    &o->bound_contexts);
-	n += sscanf(strstr(buf, "jobs_and_vms ") ?: "", "jobs_and_vms %lld", &o->jobs_and_vms);
-	n += sscanf(strstr(buf, "pending_fences ") ?: "", "pending_fences %lld",
-		    &o->pending_fences);
-	n += sscanf(strstr(buf, "system_bo_bytes ") ?: "", "system_bo_bytes %lld",
-		    &o->system_bo_bytes);
-	n += sscanf(strstr(buf, "devmem_used_bytes ") ?: "", "devmem_used_bytes %lld",
-		    &o->devmem_used_bytes);
-	return n == 7 ? 0 : -EPROTO;
-}
-
-/*
- * Jobs and VMs are freed from workqueues after the last close: wait
- * (bounded) until the counts are back to @before.  0 or -ETIME.
- */
-static int wait_objects(const char *bdf, const struct objects *before, struct objects *now)
-{
-	int i;
-
-	for (i = 0; i < POLL_TRIES; i++) {
-		if (!read_objects(bdf, now) && !memcmp(now, before, sizeof(*now)))
-			return 0;
-		usleep(POLL_US);
-	}
-	return -ETIME;
-}
-
 /* Pending hardware fences of queue @q in debugfs "queues", or -1. */
 static int pending_fences(const char *bdf, unsigned int q)
 {
@@ -192,8 +70,8 @@ static int pending_fences(const char *bdf, unsigned int q)
 	if (!buf)
 		return -1;
 	snprintf(head, sizeof(head), "queue %u:", q);
-	debugfs_path(bdf, "queues", path, sizeof(path));
-	if (read_file(path, buf, 65536) > 0 && (at = strstr(buf, head)) &&
+	lt_debugfs_path(bdf, "queues", path, sizeof(path));
+	if (lt_read_file(path, buf, 65536) > 0 && (at = strstr(buf, head)) &&
 	    (at = strstr(at, "pending fences: ")))
 		n = atoi(at + strlen("pending fences: "));
 	free(buf);
@@ -237,7 +115,7 @@ static int free_dump(const char *dir)
 	char path[PATH_MAX + 8];
 
 	snprintf(path, sizeof(path), "%s/data", dir);
-	return write_file(path, "1");
+	return lt_write_file(path, "1");
 }
 
 static void free_all_dumps(const char *bdf)
@@ -440,7 +318,7 @@ FIXTURE(recovery) {
 	struct accel_info info;
 	char bdf[LT_BDF_LEN];
 	char ban_before[8];
-	struct objects before;
+	struct lt_objects before;
 	int uevent_fd;
 	pid_t child;
 	struct pipes p;
@@ -494,13 +372,13 @@ FIXTURE_SETUP(recovery)
 	if (geteuid())
 		SKIP(return, "needs root (debugfs, sysfs, uevents)");
 	/* The device lt_open_first() opens, in the parent and the child. */
-	ASSERT_EQ(0, accel_bdf(self->info.path, self->bdf, sizeof(self->bdf)));
-	ASSERT_LT(0, read_file(BAN_PARAM, self->ban_before, sizeof(self->ban_before)));
+	ASSERT_EQ(0, lt_accel_bdf(self->info.path, self->bdf, sizeof(self->bdf)));
+	ASSERT_LT(0, lt_read_file(BAN_PARAM, self->ban_before, sizeof(self->ban_before)));
 	/* The documented default; run-all may have turned it off for older suites. */
-	ASSERT_EQ(0, write_file(BAN_PARAM, "Y"));
+	ASSERT_EQ(0, lt_write_file(BAN_PARAM, "Y"));
 	/* A dump left by an earlier test would make ours be dropped. */
 	free_all_dumps(self->bdf);
-	ASSERT_EQ(0, read_objects(self->bdf, &self->before));
+	ASSERT_EQ(0, lt_read_objects(self->bdf, &self->before));
 	self->uevent_fd = uevent_open();
 	ASSERT_LE(0, self->uevent_fd);
 	ASSERT_EQ(0, pipe(self->p.to_child));
@@ -524,7 +402,7 @@ FIXTURE_TEARDOWN(recovery)
 	if (self->uevent_fd >= 0)
 		close(self->uevent_fd);
 	if (self->ban_before[0])
-		write_file(BAN_PARAM, self->ban_before);
+		lt_write_file(BAN_PARAM, self->ban_before);
 	free_all_dumps(self->bdf);
 }
 
@@ -545,7 +423,7 @@ static void check_dump(struct __test_metadata *_metadata, const char *bdf,
 	buf = malloc(1 << 18);
 	ASSERT_NE(NULL, buf);
 	snprintf(path, sizeof(path), "%s/data", dir);
-	ASSERT_LT(0, read_file(path, buf, 1 << 18));
+	ASSERT_LT(0, lt_read_file(path, buf, 1 << 18));
 	EXPECT_EQ(0, free_dump(dir));
 
 	EXPECT_NE(NULL, strstr(buf, "**** lumen devcoredump ****\n"));
@@ -618,7 +496,7 @@ TEST_F_TIMEOUT(recovery, two_tenants, 180)
 	struct accel_dev *dev = NULL;
 	long long q_resets, e_resets, d_resets, commands;
 	char engine[16], name[48], cmd[32], dir[PATH_MAX];
-	struct objects after;
+	struct lt_objects after;
 	struct report r;
 	struct lt_rng rng;
 	void *src_map, *dst_map;
@@ -628,12 +506,12 @@ TEST_F_TIMEOUT(recovery, two_tenants, 180)
 	snprintf(engine, sizeof(engine), QUEUE % self->info.num_engines < self->info.num_cores ?
 		 "compute%u" : "dma", QUEUE % self->info.num_engines);
 	snprintf(name, sizeof(name), "queue%u_resets", QUEUE);
-	q_resets = sysfs_stat(self->bdf, name);
+	q_resets = lt_sysfs_stat(self->bdf, name);
 	snprintf(name, sizeof(name), "%s_resets", engine);
-	e_resets = sysfs_stat(self->bdf, name);
-	d_resets = sysfs_stat(self->bdf, "device_resets");
+	e_resets = lt_sysfs_stat(self->bdf, name);
+	d_resets = lt_sysfs_stat(self->bdf, "device_resets");
 	snprintf(name, sizeof(name), "%s_commands", engine);
-	commands = sysfs_stat(self->bdf, name);
+	commands = lt_sysfs_stat(self->bdf, name);
 	ASSERT_LE(0, q_resets);
 	ASSERT_LE(0, e_resets);
 	ASSERT_LE(0, d_resets);
@@ -657,7 +535,7 @@ TEST_F_TIMEOUT(recovery, two_tenants, 180)
 
 	snprintf(cmd, sizeof(cmd), variant->inject, QUEUE);
 	if (variant->inject_first)
-		ASSERT_EQ(0, fault_inject(self->bdf, cmd));
+		ASSERT_EQ(0, lt_fault_inject(self->bdf, cmd));
 	ASSERT_EQ(0, send_byte(self->p.to_child[1], 'g'));
 	ASSERT_EQ(0, recv_byte(self->p.to_parent[0], 'G'));
 	/* G is in the ring (its hardware fence exists) before I is submitted. */
@@ -669,13 +547,13 @@ TEST_F_TIMEOUT(recovery, two_tenants, 180)
 	ASSERT_EQ(0, send_byte(self->p.to_child[1], 'i'));
 	ASSERT_EQ(0, recv_byte(self->p.to_parent[0], '2'));
 	if (!variant->inject_first)
-		ASSERT_EQ(0, fault_inject(self->bdf, cmd));
+		ASSERT_EQ(0, lt_fault_inject(self->bdf, cmd));
 	if (variant->reset == RESET_DEVICE) {
 		/* Release G only once the device was reset: it is replayed. */
-		for (i = 0; i < POLL_TRIES && sysfs_stat(self->bdf, "device_resets") == d_resets;
+		for (i = 0; i < POLL_TRIES && lt_sysfs_stat(self->bdf, "device_resets") == d_resets;
 		     i++)
 			usleep(POLL_US);
-		ASSERT_EQ(d_resets + 1, sysfs_stat(self->bdf, "device_resets"));
+		ASSERT_EQ(d_resets + 1, lt_sysfs_stat(self->bdf, "device_resets"));
 	}
 	ASSERT_EQ(0, send_byte(self->p.to_child[1], 'r'));
 
@@ -716,13 +594,13 @@ TEST_F_TIMEOUT(recovery, two_tenants, 180)
 
 	/* Counted, announced and dumped; perf counters never go back. */
 	snprintf(name, sizeof(name), "queue%u_resets", QUEUE);
-	EXPECT_EQ(q_resets + (variant->reset != RESET_NONE), sysfs_stat(self->bdf, name));
+	EXPECT_EQ(q_resets + (variant->reset != RESET_NONE), lt_sysfs_stat(self->bdf, name));
 	snprintf(name, sizeof(name), "%s_resets", engine);
-	EXPECT_EQ(e_resets + (variant->reset != RESET_NONE), sysfs_stat(self->bdf, name));
+	EXPECT_EQ(e_resets + (variant->reset != RESET_NONE), lt_sysfs_stat(self->bdf, name));
 	EXPECT_EQ(d_resets + (variant->reset == RESET_DEVICE),
-		  sysfs_stat(self->bdf, "device_resets"));
+		  lt_sysfs_stat(self->bdf, "device_resets"));
 	snprintf(name, sizeof(name), "%s_commands", engine);
-	EXPECT_LE(commands, sysfs_stat(self->bdf, name));
+	EXPECT_LE(commands, lt_sysfs_stat(self->bdf, name));
 	if (variant->reset == RESET_NONE) {
 		EXPECT_EQ(-ENOENT, find_dump(self->bdf, dir, sizeof(dir)))
 			TH_LOG("a devcoredump without a reset");
@@ -740,7 +618,7 @@ TEST_F_TIMEOUT(recovery, two_tenants, 180)
 	accel_bo_free(src);
 	accel_bo_free(dst);
 	accel_close(dev);
-	EXPECT_EQ(0, wait_objects(self->bdf, &self->before, &after))
+	EXPECT_EQ(0, lt_wait_objects(self->bdf, &self->before, &after))
 		TH_LOG("leak: files %lld/%lld jobs+vms %lld/%lld fences %lld/%lld sys %lld/%lld dev %lld/%lld",
 		       after.files, self->before.files, after.jobs_and_vms,
 		       self->before.jobs_and_vms, after.pending_fences,
@@ -820,13 +698,13 @@ TEST_F_TIMEOUT(progress, long_job_with_progress_is_not_reset, 300)
 	int64_t calib_ns, ns, timeout_ns;
 	uint64_t n;
 
-	ASSERT_LT(0, read_file("/sys/module/lumen/parameters/job_timeout_ms", buf, sizeof(buf)));
+	ASSERT_LT(0, lt_read_file("/sys/module/lumen/parameters/job_timeout_ms", buf, sizeof(buf)));
 	timeout_ns = strtoll(buf, NULL, 10) * 1000000ll;
 	if (!timeout_ns)
 		SKIP(return, "job_timeout_ms is 0: no timeouts");
-	ASSERT_EQ(0, accel_bdf(self->info.path, bdf, sizeof(bdf)));
+	ASSERT_EQ(0, lt_accel_bdf(self->info.path, bdf, sizeof(bdf)));
 	snprintf(name, sizeof(name), "queue%u_resets", 0);
-	resets = sysfs_stat(bdf, name);
+	resets = lt_sysfs_stat(bdf, name);
 	ASSERT_LE(0, resets);
 
 	ASSERT_EQ(0, fill_job(self, CALIB_FILLS, 1, &calib_ns));
@@ -838,7 +716,7 @@ TEST_F_TIMEOUT(progress, long_job_with_progress_is_not_reset, 300)
 	       timeout_ns / 1e9);
 	ASSERT_EQ(0, fill_job(self, (unsigned int)n, 0x70726f6772657373ull, &ns));
 	EXPECT_EQ(0x70726f6772657373ull, ((volatile uint64_t *)self->map)[FILL_SIZE / 8 - 1]);
-	EXPECT_EQ(resets, sysfs_stat(bdf, name));
+	EXPECT_EQ(resets, lt_sysfs_stat(bdf, name));
 	TH_LOG("the job ran %.3f s", ns / 1e9);
 	/* Else it proved nothing: the host ran it faster than calibrated. */
 	if (ns <= timeout_ns)

@@ -2,7 +2,7 @@
 /*
  * The guest half of the hot-unplug test (tests/hotplug/run drives it).
  *
- * Forks three tenants, each with its own file, a system BO and a device BO
+ * Forks four tenants, each with its own file, a system BO and a device BO
  * mapped into the process, and jobs on the device:
  *   waiter    a job blocked in WAIT on a semaphore nobody releases (so it
  *             is on the hardware for good), a COPY queued behind it, one
@@ -10,7 +10,11 @@
  *             the job's exported sync_file;
  *   copier    rounds of 8 x 4 MiB COPY jobs system <-> device memory on
  *             a compute queue, results checked, until a call fails;
- *   filler    the same with 4 MiB FILLs on the DMA engine.
+ *   filler    the same with 4 MiB FILLs on the DMA engine;
+ *   direct    a direct queue (raw DQ_* ioctls) parked in a WAIT nobody
+ *             releases, its doorbell page mapped, one thread asleep in
+ *             DRM_IOCTL_LUMEN_DQ_WAIT (it must wake with -ENODEV; the
+ *             doorbell mapping must stay harmless to touch).
  * Once every tenant has jobs in flight it prints HOTPLUG-READY; the host
  * then removes the device with QMP device_del.  Every tenant checks what
  * Documentation/lifecycle.rst promises (waiters wake, the fence error is
@@ -37,17 +41,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lumen_test.h"
+/* Command encodings and doorbell views, for the direct queue's ring. */
+#include "../../driver/lumen_regs.h"
 
 #define BO_SIZE		(4 * LT_MIB)
 #define ROUND_JOBS	8
 #define WAIT_SECONDS	180	/* for the unplug: the host's part takes ~10 s */
 #define SEM_VA_OFF	0	/* the waiter's semaphore in its system BO */
+#define TENANTS		4
+
+static char unplug_bdf[LT_BDF_LEN];	/* the device, for debugfs */
 
 static int failures;
 
@@ -375,6 +385,154 @@ static int run_streamer(int ready_fd, const char *name, bool fill)
 	return 0;
 }
 
+/* ---- direct ------------------------------------------------------------------ */
+
+struct dq_sleeper {
+	int fd;
+	uint32_t id;
+	volatile uint64_t *done;
+	int ret;		/* DQ_WAIT's outcome */
+};
+
+static void *dq_sleeper(void *arg)
+{
+	struct dq_sleeper *s = arg;
+	struct drm_lumen_dq_wait w = {
+		.id = s->id, .addr = (uintptr_t)s->done, .value = 1,
+		.timeout_ns = lt_now_ns() + WAIT_SECONDS * 1000000000ll,
+	};
+
+	s->ret = lt_ioctl(s->fd, DRM_IOCTL_LUMEN_DQ_WAIT, &w);
+	return NULL;
+}
+
+/* "waiters N" of direct hardware queue @hwq in debugfs, or -1. */
+static int dq_waiters(unsigned int hwq)
+{
+	char path[256], head[32], line[256];
+	bool in = false;
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/direct_queues", unplug_bdf);
+	snprintf(head, sizeof(head), "hw queue %u: ", hwq);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "hw queue ", 9))
+			in = !strncmp(line, head, strlen(head));
+		else if (in && sscanf(line, "  waiters %d", &n) == 1)
+			break;
+	}
+	fclose(f);
+	return n;
+}
+
+static void ring_put(uint64_t *ring, unsigned int i, uint8_t op, uint8_t flags, uint64_t a0,
+		     uint64_t a1)
+{
+	uint64_t *e = ring + 8 * i;
+
+	memset(e, 0, 64);
+	e[0] = op | (uint64_t)flags << 8;
+	e[1] = a0;
+	e[2] = a1;
+}
+
+static int run_direct(int ready_fd)
+{
+	struct dq_sleeper s = { 0 };
+	struct drm_lumen_dq_create c = {
+		.engine_class = DRM_LUMEN_ENGINE_COMPUTE, .engine = DRM_LUMEN_ENGINE_ANY,
+		.ring_entries = 64,
+	};
+	struct drm_lumen_dq_destroy d = { 0 };
+	struct accel_bo *ring = NULL;
+	struct tenant t = { 0 };
+	volatile uint32_t *db = MAP_FAILED;
+	volatile uint64_t *done = NULL;
+	void *map;
+	uint64_t sys_va;
+	pthread_t th;
+	int ret, sig, i;
+
+	ret = tenant_open(&t, "direct", 0x44);
+	if (!ret)
+		ret = lt_bo_create_mapped(t.dev, 2 * 64 * 64, 0, &ring, &map);
+	if (!ret) {
+		sys_va = accel_bo_va(t.sys);
+		/*
+		 * WAIT for the pattern word to reach ~0 (never), then FENCE 1
+		 * into the ring BO's second page (zero; the ring is the first).
+		 */
+		ring_put(map, 0, LUMEN_OP_WAIT, 0, sys_va + SEM_VA_OFF, UINT64_MAX);
+		ring_put(map, 1, LUMEN_OP_FENCE, LUMEN_FENCE_IRQ, accel_bo_va(ring) + 4096, 1);
+		done = (volatile uint64_t *)((char *)map + 4096);
+		c.ring_va = accel_bo_va(ring);
+		ret = lt_ioctl(accel_fd(t.dev), DRM_IOCTL_LUMEN_DQ_CREATE, &c);
+	}
+	if (!ret) {
+		db = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, accel_fd(t.dev),
+			  (off_t)c.doorbell_offset);
+		ret = db == MAP_FAILED ? -errno : 0;
+	}
+	if (!ret) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		db[LUMEN_DB_TAIL / 4] = 2;
+		for (i = 0; i < 600 && !(db[LUMEN_DB_STATUS / 4] & LUMEN_Q_STATUS_WAITING); i++)
+			usleep(50000);
+		ret = db[LUMEN_DB_STATUS / 4] & LUMEN_Q_STATUS_WAITING ? 0 : -ETIME;
+	}
+	result(!ret, "direct: direct queue parked in its WAIT, doorbell mapped: %s",
+	       accel_strerror(ret));
+	if (ret)
+		return 1;
+	s.fd = accel_fd(t.dev);
+	s.id = c.id;
+	s.done = done;
+	pthread_create(&th, NULL, dq_sleeper, &s);
+	for (i = 0; i < 600 && dq_waiters(c.hw_queue) != 1; i++)
+		usleep(50000);
+	result(dq_waiters(c.hw_queue) == 1, "direct: a thread sleeps in DQ_WAIT");
+	if (write(ready_fd, "d", 1) != 1)
+		return 1;
+	close(ready_fd);
+	pthread_join(th, NULL);
+
+	result(s.ret == -ENODEV, "direct: the thread asleep in DQ_WAIT woke with -ENODEV: %s",
+	       accel_strerror(s.ret));
+	sig = touch_pages((unsigned char *)db, 4096);
+	result(!sig, "direct: the doorbell mapping reads and writes after unplug (signal %d)", sig);
+	db[LUMEN_DB_TAIL / 4] = 1;
+	ret = lt_ioctl(accel_fd(t.dev), DRM_IOCTL_LUMEN_DQ_WAIT,
+		       &(struct drm_lumen_dq_wait){ .id = c.id, .addr = (uintptr_t)s.done,
+						    .value = 1 });
+	result(ret == -ENODEV, "direct: DQ_WAIT after unplug: %s", accel_strerror(ret));
+	ret = lt_ioctl(accel_fd(t.dev), DRM_IOCTL_LUMEN_DQ_CREATE,
+		       &(struct drm_lumen_dq_create){ .engine = DRM_LUMEN_ENGINE_ANY,
+						      .ring_va = c.ring_va, .ring_entries = 64 });
+	result(ret == -ENODEV, "direct: DQ_CREATE after unplug: %s", accel_strerror(ret));
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, accel_fd(t.dev),
+		   (off_t)c.doorbell_offset);
+	ret = map == MAP_FAILED ? -errno : 0;
+	result(ret == -ENODEV, "direct: mapping the doorbell again after unplug: %s",
+	       accel_strerror(ret));
+	if (!ret)
+		munmap(map, 4096);
+	result(*s.done == 0, "direct: the parked queue's FENCE never landed");
+	/* Destroying what is left is allowed: no device to reset. */
+	d.id = c.id;
+	ret = lt_ioctl(accel_fd(t.dev), DRM_IOCTL_LUMEN_DQ_DESTROY, &d);
+	result(ret == 0 || ret == -ENODEV, "direct: DQ_DESTROY after unplug: %s",
+	       accel_strerror(ret));
+	munmap((void *)db, 4096);
+	tenant_check_gone(&t);
+	accel_bo_free(ring);
+	tenant_close(&t);
+	return 0;
+}
+
 /* ---- The parent ------------------------------------------------------------- */
 
 static bool path_exists(const char *fmt, const char *arg)
@@ -430,6 +588,8 @@ static int spawn(int ready_fd, int which)
 		_exit(run_waiter(ready_fd) || failures ? 1 : 0);
 	case 1:
 		_exit(run_streamer(ready_fd, "copier", false) || failures ? 1 : 0);
+	case 3:
+		_exit(run_direct(ready_fd) || failures ? 1 : 0);
 	default:
 		_exit(run_streamer(ready_fd, "filler", true) || failures ? 1 : 0);
 	}
@@ -560,7 +720,7 @@ static void replug(void)
 int main(void)
 {
 	char bdf[LT_BDF_LEN] = "";
-	pid_t pids[3];
+	pid_t pids[TENANTS];
 	int ready[2];
 	char c;
 	int i, n, status;
@@ -573,15 +733,16 @@ int main(void)
 		return 1;
 	}
 	note("unplugging %s", bdf);
+	strcpy(unplug_bdf, bdf);
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < TENANTS; i++)
 		pids[i] = spawn(ready[1], i);
 	close(ready[1]);
-	for (n = 0; n < 3 && read(ready[0], &c, 1) == 1; n++)
+	for (n = 0; n < TENANTS && read(ready[0], &c, 1) == 1; n++)
 		;
-	result(n == 3, "%d of 3 tenants have jobs in flight", n);
-	if (n != 3) {
-		for (i = 0; i < 3; i++)
+	result(n == TENANTS, "%d of %d tenants have jobs in flight", n, TENANTS);
+	if (n != TENANTS) {
+		for (i = 0; i < TENANTS; i++)
 			kill(pids[i], SIGKILL);
 	} else {
 		/* The host waits for this line, then sends device_del. */
@@ -589,12 +750,12 @@ int main(void)
 		fflush(stdout);
 	}
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < TENANTS; i++) {
 		waitpid(pids[i], &status, 0);
 		result(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		       "tenant %d finished cleanly (status %#x)", i, status);
 	}
-	if (n != 3)
+	if (n != TENANTS)
 		return 1;
 
 	check_gone(bdf);
