@@ -1512,8 +1512,14 @@ static void op_dq(struct fz_worker *w)
 		check(w, FZ_DQ, ret, dq_create_errs, true, "create a direct queue");
 		if (ret)
 			return;
-		if (!c.id || c.doorbell_offset % PAGE)
-			fz_unexpected(w, FZ_DQ, 0, "DQ_CREATE returned id or doorbell offset");
+		if (!c.id || c.doorbell_offset % PAGE) {
+			char what[96];
+
+			snprintf(what, sizeof(what),
+				 "DQ_CREATE returned id %u, doorbell offset 0x%llx",
+				 c.id, (unsigned long long)c.doorbell_offset);
+			fz_unexpected(w, FZ_DQ, 0, what);
+		}
 		w->dqs[w->ndqs++] = (typeof(w->dqs[0])){
 			.id = c.id, .entries = c.ring_entries, .doorbell_offset = c.doorbell_offset,
 		};
