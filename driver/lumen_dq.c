@@ -872,7 +872,8 @@ int lumen_ioctl_dq_create(struct drm_device *drm, void *data, struct drm_file *f
 	struct lumen_file *lfile = file->driver_priv;
 	struct drm_lumen_dq_create *args = data;
 	struct lumen_dq *dq;
-	u32 id;
+	u32 id, hw_queue, engine;
+	u64 db_offset;
 	int ret, ctx;
 	int idx;
 
@@ -931,18 +932,29 @@ int lumen_ioctl_dq_create(struct drm_device *drm, void *data, struct drm_file *f
 	if (ret)
 		goto err_unpin;
 
-	ret = xa_alloc(&lfile->dqs, &id, dq, xa_limit_31b, GFP_KERNEL);
+	/*
+	 * Once the queue is in the file's table, another thread of the file
+	 * may destroy it by guessing its id: everything the caller gets is
+	 * read before, and the id is set under the table's lock, which
+	 * DQ_DESTROY's xa_erase() takes too.
+	 */
+	hw_queue = dq->hw_queue;
+	engine = dq->engine;
+	db_offset = lumen_dq_db_offset(dq->db);
+	xa_lock(&lfile->dqs);
+	ret = __xa_alloc(&lfile->dqs, &id, dq, xa_limit_31b, GFP_KERNEL);
+	if (!ret)
+		dq->id = id;
+	xa_unlock(&lfile->dqs);
 	if (ret) {
 		lumen_dq_destroy(dq);
 		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto out;
 	}
-	dq->id = id;
-
 	args->id = id;
-	args->hw_queue = dq->hw_queue;
-	args->hw_engine = dq->engine;
-	args->doorbell_offset = lumen_dq_db_offset(dq->db);
+	args->hw_queue = hw_queue;
+	args->hw_engine = engine;
+	args->doorbell_offset = db_offset;
 	drm_dev_exit(idx);
 	return 0;
 

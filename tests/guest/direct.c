@@ -23,7 +23,8 @@
  *  6 destroy of a busy queue: nothing lands afterwards;
  *  7 the ring BO or a target BO unmapped while the queue runs, and an
  *    unmap waiting for the entry a queue is executing;
- *  8 a process exiting with busy direct queues frees them, no leak;
+ *  8 a process exiting with busy direct queues frees them, no leak; a
+ *    create racing a second thread that destroys guessed ids;
  *  9 runtime PM: a direct queue keeps the device resumed;
  * 10 with fault injection: a fatal error (DRM_LUMEN_DQ_ERROR_RESET) and a
  *    hang of the queue's hardware queue.
@@ -39,6 +40,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1962,6 +1964,79 @@ TEST_F_TIMEOUT(direct, exit_with_busy_queues_frees_them, 120)
 		       now.files, before.files, now.bound_contexts, before.bound_contexts,
 		       now.jobs_and_vms, before.jobs_and_vms, now.system_bo_bytes,
 		       before.system_bo_bytes, now.direct_queues, before.direct_queues);
+}
+
+/* Destroys ids 1..8 of a file, over and over, until told to stop. */
+struct guesser {
+	int fd;
+	atomic_bool stop;
+	atomic_ulong hits;
+};
+
+static void *destroy_guessed_ids(void *arg)
+{
+	struct guesser *g = arg;
+
+	while (!g->stop)
+		for (uint32_t id = 1; id <= 8; id++)
+			if (!dq_destroy_raw(g->fd, id))
+				g->hits++;
+	return NULL;
+}
+
+/*
+ * A second thread of the file destroys queues by guessing their ids while
+ * they are being created: every create that succeeds still answers a
+ * valid queue (the kernel must not read a queue another thread may
+ * already have freed; KASAN in the debug lane sees it if it does), and
+ * nothing leaks.
+ */
+TEST_F_TIMEOUT(direct, create_races_destroy_of_guessed_ids, 180)
+{
+	const unsigned int first = self->info.num_queues;
+	const unsigned int end = first + self->info.num_direct_queues;
+	struct guesser g = { .fd = self->fd };
+	struct lt_objects before, now;
+	struct drm_lumen_dq_create c;
+	unsigned int created = 0;
+	pthread_t thread;
+	int64_t until;
+	int ret;
+
+	/* This file's context gets bound by its queues: bind it before counting. */
+	ASSERT_EQ(0, dq_create_raw(self->fd, DRM_LUMEN_ENGINE_DMA, 0, va(self, BO_SIZE / 2), 64, &c));
+	ASSERT_EQ(0, dq_destroy_raw(self->fd, c.id));
+	ASSERT_EQ(0, lt_read_objects(self->bdf, &before));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, destroy_guessed_ids, &g));
+	until = lt_now_ns() + 2 * SEC;
+	while (lt_now_ns() < until || created < 200) {
+		memset(&c, 0xa5, sizeof(c));
+		ret = dq_create_raw(self->fd, created % 2 ? DRM_LUMEN_ENGINE_DMA :
+				    DRM_LUMEN_ENGINE_COMPUTE, DRM_LUMEN_ENGINE_ANY,
+				    va(self, BO_SIZE / 2), 64, &c);
+		if (ret == -ENOSPC)	/* every queue taken: the guesser frees them */
+			continue;
+		ASSERT_EQ(0, ret);
+		created++;
+		ASSERT_NE(0, c.id);
+		ASSERT_GT(1u << 31, c.id);
+		ASSERT_LE(first, c.hw_queue);
+		ASSERT_GT(end, c.hw_queue);
+		ASSERT_EQ(0, c.doorbell_offset % 4096);
+		ASSERT_GT(1ull << 32, c.doorbell_offset);
+		ASSERT_EQ(0, c.pad);
+		if (created > 100000)
+			break;
+	}
+	g.stop = true;
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	TH_LOG("%u created, %lu destroyed by the other thread", created, (unsigned long)g.hits);
+	EXPECT_LT(0, (unsigned long)g.hits);
+	for (uint32_t id = 1; id <= 8; id++)
+		dq_destroy_raw(self->fd, id);
+	EXPECT_EQ(0, lt_wait_objects(self->bdf, &before, &now))
+		TH_LOG("dq %lld/%lld", now.direct_queues, before.direct_queues);
+	LT_ASSERT_DEVICE_WORKS(self->dev);
 }
 
 /* ---- 9: runtime PM --------------------------------------------------------------------- */
