@@ -16,6 +16,10 @@
 SHELL := /bin/bash
 ENV := . $(CURDIR)/tools/setup/lumen-env
 O := $(CURDIR)/build
+# Sub-builds use every CPU: under a parallel make (`make check` starts one
+# for its builds) through its jobserver, otherwise each with -j<CPUs>.
+NPROC := $(shell nproc)
+J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
 
 .PHONY: all deps kernel qemu module module-guest userspace lib tools tests \
 	initramfs guest run check style clean \
@@ -36,7 +40,7 @@ qemu: deps
 # lumen.ko for the guest kernel (what the VM loads).
 module-guest: kernel
 	@echo "lumen: building lumen.ko for the guest kernel…"
-	@$(ENV) && $(MAKE) -s -C "$$LUMEN_GUEST_KDIR" M=$(CURDIR) modules
+	@$(ENV) && $(MAKE) -s $(J) -C "$$LUMEN_GUEST_KDIR" M=$(CURDIR) modules
 
 # lumen.ko for this host's running kernel, or for KDIR.
 KDIR ?= $(wildcard /lib/modules/$(shell uname -r)/build)
@@ -47,14 +51,14 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 lib: deps
-	@$(MAKE) -s -C lib O=$(O)
+	@$(ENV) && $(MAKE) -s $(J) -C lib O=$(O)
 
 tools: lib
-	@$(MAKE) -s -C tools O=$(O)
+	@$(ENV) && $(MAKE) -s $(J) -C tools O=$(O)
 
 tests: lib kernel
-	@$(ENV) && $(MAKE) -s -C tests/guest O=$(O)
-	@$(ENV) && $(MAKE) -s -C tests/digits O=$(O) guest
+	@$(ENV) && $(MAKE) -s $(J) -C tests/guest O=$(O)
+	@$(ENV) && $(MAKE) -s $(J) -C tests/digits O=$(O) guest
 
 userspace: lib tools tests
 
@@ -68,8 +72,10 @@ run: guest
 	@tools/vm/lumen-vm run --nvme -- /usr/libexec/lumen/main-job
 
 # Includes the reliability lane (a quick pass): the first run builds the
-# debug kernel too (about 7 minutes, said when it starts).
-check: guest guest-debug
+# debug kernel too (about 7 minutes, said when it starts).  The stock and
+# debug builds run side by side.
+check:
+	@$(MAKE) -s $(J) guest guest-debug
 	@tests/run-checks
 
 # ---- The reliability lane (Documentation/testing.rst) ----------------------
@@ -84,8 +90,8 @@ debug-modules: debug-kernel
 
 # The fuzzer and the allocation-failure tests (guest programs).
 reliability-tests: lib kernel
-	@$(ENV) && $(MAKE) -s -C tests/fuzz O=$(O)
-	@$(ENV) && $(MAKE) -s -C tests/faultinject O=$(O)
+	@$(ENV) && $(MAKE) -s $(J) -C tests/fuzz O=$(O)
+	@$(ENV) && $(MAKE) -s $(J) -C tests/faultinject O=$(O)
 
 initramfs-debug: debug-modules userspace reliability-tests
 	@tools/vm/mkinitramfs --kernel debug
