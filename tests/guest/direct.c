@@ -431,7 +431,7 @@ TEST(query_reports_direct_queues)
 	ret = lt_cmdline_expect(&expect);
 	if (ret == -ENOENT) {
 		accel_close(dev);
-		SKIP(return, "no lumen.expect= on the kernel command line");
+		SKIP(return, "no lumen_vm.expect= on the kernel command line");
 	}
 	ASSERT_EQ(0, ret);
 	/* Every engine keeps a kernel queue: at most queues - engines are direct. */

@@ -132,7 +132,7 @@ static int parse_expect(const char *spec, struct lt_expect *expect)
 
 int lt_cmdline_expect(struct lt_expect *expect)
 {
-	static const char key[] = "lumen.expect=";
+	static const char key[] = "lumen_vm.expect=";
 	char cmdline[4096];
 	const char *p;
 	ssize_t len;

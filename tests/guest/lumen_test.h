@@ -44,14 +44,14 @@ int lt_pci_device_count(void);
  */
 int lt_open_first(struct accel_dev **dev, struct accel_info *info);
 
-/* The properties the VM was started with, from lumen.expect= in /proc/cmdline. */
+/* The properties the VM was started with, from lumen_vm.expect= in /proc/cmdline. */
 struct lt_expect {
 	uint32_t cores;
 	uint32_t queues;
 	uint64_t mem;
 };
 
-/* 0, -ENOENT when the command line has no lumen.expect=, -EINVAL if malformed. */
+/* 0, -ENOENT when the command line has no lumen_vm.expect=, -EINVAL if malformed. */
 int lt_cmdline_expect(struct lt_expect *expect);
 
 /* ---- Reproducible random data ------------------------------------------- */

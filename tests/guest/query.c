@@ -107,8 +107,8 @@ TEST(query_matches_cmdline)
 
 	ret = lt_cmdline_expect(&expect);
 	if (ret == -ENOENT)
-		SKIP(return, "no lumen.expect= on the kernel command line");
-	ASSERT_EQ(0, ret) TH_LOG("malformed lumen.expect= in /proc/cmdline");
+		SKIP(return, "no lumen_vm.expect= on the kernel command line");
+	ASSERT_EQ(0, ret) TH_LOG("malformed lumen_vm.expect= in /proc/cmdline");
 	count = accel_list(indices, ACCEL_MAX_DEVICES);
 	if (count <= 0 && lt_pci_device_count() == 0)
 		SKIP(return, "no lumen device");
