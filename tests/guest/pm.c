@@ -27,38 +27,26 @@
 #define JOB_BYTES	(64 * 1024)
 
 /* Reads a small sysfs file into @buf without the newline: 0 or -errno. */
+/* @dir/@file's first line into @buf, without its newline: 0 or -errno. */
 static int read_attr(const char *dir, const char *file, char *buf, size_t len)
 {
 	char path[256];
-	FILE *f;
-	int ret = 0;
+	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f))
-		ret = -EIO;
-	fclose(f);
+	ret = lt_read_file(path, buf, len);
+	if (ret < 0)
+		return ret;
 	buf[strcspn(buf, "\n")] = '\0';
-	return ret;
+	return ret ? 0 : -EIO;
 }
 
 static int write_attr(const char *dir, const char *file, const char *val)
 {
 	char path[256];
-	FILE *f;
-	int ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	if (fputs(val, f) < 0)
-		ret = -EIO;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
+	return lt_write_file(path, val);
 }
 
 static long long attr_ll(const char *dir, const char *file)
