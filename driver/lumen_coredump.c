@@ -4,7 +4,8 @@
  *
  * Every recovery (lumen_sched.c) writes one, before the reset that clears
  * what it shows: a queue reset after an MMU fault, a command error or a
- * timeout, and a device reset after a fatal error.  The devcoredump core
+ * timeout, and a device reset after a fatal error.  So does a direct queue
+ * the device stopped on an error (lumen_dq.c), which no reset follows.  The devcoredump core
  * offers it as /sys/class/devcoredump/devcd<N>/data until it is read and
  * freed (any write to data) or for 5 minutes; while one is there, later
  * ones of the same device are dropped.  The format is text, one
@@ -221,23 +222,22 @@ static bool lumen_coredump_read_bo(struct lumen_device *ldev, struct drm_gem_obj
 }
 
 /*
- * The first commands of the job's command buffer.  The VM's lock keeps its
- * mappings (and their BO references) in place; only tried, as a holder
- * may be waiting for the very jobs recovery is about to complete.
+ * Up to @count commands from @va on, read through @vm's mappings and printed
+ * as "@what <va>: ...".  The VM's lock keeps the mappings (and their BO
+ * references) in place; only tried, as a holder may be waiting for the very
+ * jobs recovery is about to complete.  When it stops short it says why, as
+ * "@area unread: <why>".
  */
-static void lumen_coredump_cmdbuf(struct drm_printer *p, struct lumen_job *job)
+static void lumen_coredump_va(struct drm_printer *p, struct lumen_vm *vm, u64 va, u32 count,
+			      const char *what, const char *area)
 {
-	struct lumen_vm *vm = job->vm;
 	struct lumen_mapping *m = NULL;
 	struct drm_mm_node *node;
 	struct lumen_hw_cmd cmd;
-	u32 count = min_t(u32, job->cmdbuf_size / LUMEN_CMD_SIZE, LUMEN_COREDUMP_CMDS);
-	u64 va = job->cmdbuf_va;
 	u32 i;
 
-	drm_printf(p, "cmdbuf: va %#llx size %u shown %u\n", va, job->cmdbuf_size, count);
 	if (!mutex_trylock(&vm->lock)) {
-		drm_puts(p, "cmdbuf unread: address space busy\n");
+		drm_printf(p, "%s unread: address space busy\n", area);
 		return;
 	}
 	drm_mm_for_each_node(node, &vm->va_mm) {
@@ -255,21 +255,30 @@ static void lumen_coredump_cmdbuf(struct drm_printer *p, struct lumen_job *job)
 		    !lumen_coredump_read_bo(vm->ldev, m->obj,
 					    m->offset + cmd_va - m->node.start, &cmd))
 			break;
-		lumen_coredump_cmd(p, "cmd", cmd_va, &cmd);
+		lumen_coredump_cmd(p, what, cmd_va, &cmd);
 	}
 	if (!m)
-		drm_puts(p, "cmdbuf unread: not mapped\n");
+		drm_printf(p, "%s unread: not mapped\n", area);
 	else if (i < count)
-		drm_puts(p, "cmdbuf unread: not readable by the kernel\n");
+		drm_printf(p, "%s unread: not readable by the kernel\n", area);
 	mutex_unlock(&vm->lock);
 }
 
-static void lumen_coredump_print(struct drm_printer *p, struct lumen_device *ldev,
-				 struct lumen_queue *q, struct lumen_job *job,
-				 const char *reason, int error)
+/* The first commands of the job's command buffer. */
+static void lumen_coredump_cmdbuf(struct drm_printer *p, struct lumen_job *job)
+{
+	u32 count = min_t(u32, job->cmdbuf_size / LUMEN_CMD_SIZE, LUMEN_COREDUMP_CMDS);
+
+	drm_printf(p, "cmdbuf: va %#llx size %u shown %u\n", job->cmdbuf_va, job->cmdbuf_size,
+		   count);
+	lumen_coredump_va(p, job->vm, job->cmdbuf_va, count, "cmd", "cmdbuf");
+}
+
+/* The lines every dump starts with. */
+static void lumen_coredump_header(struct drm_printer *p, struct lumen_device *ldev,
+				  const char *reason, const char *recovery, int error)
 {
 	struct timespec64 now;
-	u32 i;
 
 	ktime_get_real_ts64(&now);
 	drm_puts(p, "**** lumen devcoredump ****\n");
@@ -278,9 +287,18 @@ static void lumen_coredump_print(struct drm_printer *p, struct lumen_device *lde
 	drm_printf(p, "time: %lld.%09ld\n", (long long)now.tv_sec, now.tv_nsec);
 	drm_printf(p, "device: %s\n", dev_name(ldev->drm.dev));
 	drm_printf(p, "reason: %s\n", reason);
-	drm_printf(p, "recovery: %s\n", q ? "queue reset" : "device reset");
+	drm_printf(p, "recovery: %s\n", recovery);
 	drm_printf(p, "errno: %d\n", error);
 	drm_printf(p, "device_resets: %llu\n", (u64)atomic64_read(&ldev->device_resets));
+}
+
+static void lumen_coredump_print(struct drm_printer *p, struct lumen_device *ldev,
+				 struct lumen_queue *q, struct lumen_job *job,
+				 const char *reason, int error)
+{
+	u32 i;
+
+	lumen_coredump_header(p, ldev, reason, q ? "queue reset" : "device reset", error);
 	if (q)
 		drm_printf(p, "queue: %u\n", q->id);
 	if (job) {
@@ -304,6 +322,32 @@ static void lumen_coredump_print(struct drm_printer *p, struct lumen_device *lde
 	drm_puts(p, "**** end ****\n");
 }
 
+/*
+ * A buffer for one dump, allocated without waiting for reclaim, and its
+ * printer: false if there is none.
+ */
+static bool lumen_coredump_begin(struct lumen_device *ldev, struct drm_print_iterator *iter,
+				 struct drm_printer *p)
+{
+	if (!IS_ENABLED(CONFIG_DEV_COREDUMP))
+		return false;
+	*iter = (struct drm_print_iterator){};
+	iter->data = __vmalloc(LUMEN_COREDUMP_SIZE, GFP_NOWAIT | __GFP_NOWARN);
+	if (!iter->data) {
+		drm_dbg_driver(&ldev->drm, "no memory for a devcoredump\n");
+		return false;
+	}
+	iter->remain = LUMEN_COREDUMP_SIZE;
+	*p = drm_coredump_printer(iter);
+	return true;
+}
+
+/* Hand the buffer to the devcoredump core, which takes it even when it drops the dump. */
+static void lumen_coredump_end(struct lumen_device *ldev, struct drm_print_iterator *iter)
+{
+	dev_coredumpv(ldev->drm.dev, iter->data, LUMEN_COREDUMP_SIZE - iter->remain, GFP_NOWAIT);
+}
+
 /**
  * lumen_coredump - write a devcoredump for a recovery, before the reset
  * @ldev: the device, present
@@ -318,22 +362,56 @@ static void lumen_coredump_print(struct drm_printer *p, struct lumen_device *lde
 void lumen_coredump(struct lumen_device *ldev, struct lumen_queue *q, struct lumen_job *job,
 		    const char *reason, int error)
 {
-	struct drm_print_iterator iter = {};
+	struct drm_print_iterator iter;
 	struct drm_printer p;
-	void *buf;
 
-	if (!IS_ENABLED(CONFIG_DEV_COREDUMP))
+	if (!lumen_coredump_begin(ldev, &iter, &p))
 		return;
-	buf = __vmalloc(LUMEN_COREDUMP_SIZE, GFP_NOWAIT | __GFP_NOWARN);
-	if (!buf) {
-		drm_dbg_driver(&ldev->drm, "no memory for a devcoredump\n");
-		return;
-	}
-	iter.data = buf;
-	iter.remain = LUMEN_COREDUMP_SIZE;
-	p = drm_coredump_printer(&iter);
 	lumen_coredump_print(&p, ldev, q, job, reason, error);
+	lumen_coredump_end(ldev, &iter);
+}
 
-	/* Takes the buffer, even when it drops the dump. */
-	dev_coredumpv(ldev->drm.dev, buf, LUMEN_COREDUMP_SIZE - iter.remain, GFP_NOWAIT);
+/**
+ * lumen_coredump_dq - write a devcoredump for a direct queue stopped on an error
+ * @ldev: the device, present
+ * @d: the queue as it was when it stopped (lumen_dq.c)
+ *
+ * There is no recovery to come before: the queue stays stopped, with the
+ * state shown, until its owner destroys it, and the owner learns of the
+ * error from DQ_WAIT (-EIO).  The ring entry the queue stopped on is read
+ * through its VM, as the device read it.
+ */
+void lumen_coredump_dq(struct lumen_device *ldev, const struct lumen_dq_dump *d)
+{
+	u32 nregs = min_t(u32, lumen_num_queue_regs, LUMEN_DQ_DUMP_REGS);
+	struct drm_print_iterator iter;
+	struct drm_printer p;
+	u32 i;
+
+	if (!lumen_coredump_begin(ldev, &iter, &p))
+		return;
+	lumen_coredump_header(&p, ldev, "direct queue error", "queue stopped", -EIO);
+	lumen_coredump_owner(&p, ldev, d->vm);
+	drm_printf(&p, "direct queue: id %u hw_queue %u engine %u context %u\n", d->id,
+		   d->hw_queue, d->engine, d->ctx);
+	drm_printf(&p, "ring: va %#llx entries %u\n", d->ring_va, d->entries);
+	drm_printf(&p, "error: %u (%s) at ring entry %u\n", d->error, lumen_error_name(d->error),
+		   d->error_head);
+	if (d->error == LUMEN_ERR_MMU_FAULT)
+		drm_printf(&p, "fault: va %#llx\n", d->fault_va);
+	drm_puts(&p, "global registers:\n");
+	lumen_coredump_regs(&p, ldev, 0, lumen_global_regs, lumen_num_global_regs);
+	drm_printf(&p, "queue %u:\n", d->hw_queue);
+	drm_puts(&p, "  registers:\n");
+	for (i = 0; i < nregs; i++) {
+		if (lumen_queue_regs[i].is64)
+			drm_printf(&p, "  %s: %#018llx\n", lumen_queue_regs[i].name, d->regs[i]);
+		else
+			drm_printf(&p, "  %s: %#010x\n", lumen_queue_regs[i].name, (u32)d->regs[i]);
+	}
+	if (d->error_head < d->entries)
+		lumen_coredump_va(&p, d->vm, d->ring_va + (u64)d->error_head * LUMEN_CMD_SIZE, 1,
+				  "ring entry", "ring entry");
+	drm_puts(&p, "**** end ****\n");
+	lumen_coredump_end(ldev, &iter);
 }

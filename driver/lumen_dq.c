@@ -32,7 +32,9 @@
  * Errors.  A direct queue that stops on an error stays stopped: the error
  * vector's handler records Q_ERROR, Q_ERROR_HEAD and Q_FAULT_VA once and
  * wakes the waiters, who get -EIO.  No reset, no guilt: the process sees
- * the error and destroys the queue.  A fatal device error resets the
+ * the error and destroys the queue.  A worker on reset_wq writes a
+ * devcoredump of the stopped queue (lumen_coredump_dq()) unless it is
+ * destroyed first.  A fatal device error resets the
  * device, which disables every direct hardware queue: each direct queue
  * stops with DRM_LUMEN_DQ_ERROR_RESET.
  *
@@ -158,6 +160,8 @@ struct lumen_dq {
 	wait_queue_head_t wait;
 	/** @seq: bumped by the vector handler and on every stop */
 	atomic_t seq;
+	/** @dump_work: writes the devcoredump of an error, holding a reference */
+	struct work_struct dump_work;
 
 	/* Under &lumen_device.dq_irq_lock. */
 	/** @waiters: tasks in DQ_WAIT; the vector is unmasked while > 0 */
@@ -285,6 +289,61 @@ static irqreturn_t lumen_dq_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+static void lumen_dq_release(struct kref *ref)
+{
+	struct lumen_dq *dq = container_of(ref, struct lumen_dq, ref);
+
+	put_pid(dq->pid);
+	kfree(dq);
+}
+
+static void lumen_dq_put(struct lumen_dq *dq)
+{
+	kref_put(&dq->ref, lumen_dq_release);
+}
+
+/*
+ * Write the devcoredump of @dq's error.  What the queue's hardware queue
+ * shows is taken under dq_irq_lock, and only while @dq still owns it
+ * (destroy empties the slot under that lock before it resets the queue,
+ * and the next owner's registers are not ours to show).
+ */
+static void lumen_dq_dump_work(struct work_struct *work)
+{
+	struct lumen_dq *dq = container_of(work, struct lumen_dq, dump_work);
+	struct lumen_device *ldev = dq->ldev;
+	u32 nregs = min_t(u32, lumen_num_queue_regs, LUMEN_DQ_DUMP_REGS);
+	struct lumen_dq_dump d = {};
+	u32 i;
+	int idx;
+
+	if (!drm_dev_enter(&ldev->drm, &idx))
+		goto out;
+	spin_lock_irq(&ldev->dq_irq_lock);
+	if (ldev->dq_slots[dq->hw_queue] == dq && dq->stopped) {
+		u32 base = LUMEN_QUEUE_REG(dq->hw_queue, 0);
+
+		d = (struct lumen_dq_dump){
+			.vm = lumen_vm_get(dq->vm), .id = dq->id, .hw_queue = dq->hw_queue,
+			.engine = dq->engine, .ctx = dq->ctx, .entries = dq->entries,
+			.error = dq->error, .error_head = dq->error_head,
+			.ring_va = dq->ring_va, .fault_va = dq->fault_va,
+		};
+		for (i = 0; i < nregs; i++)
+			d.regs[i] = lumen_queue_regs[i].is64 ?
+				    lumen_read64(ldev, base + lumen_queue_regs[i].offset) :
+				    lumen_read(ldev, base + lumen_queue_regs[i].offset);
+	}
+	spin_unlock_irq(&ldev->dq_irq_lock);
+	if (d.vm) {
+		lumen_coredump_dq(ldev, &d);
+		lumen_vm_put(d.vm);
+	}
+	drm_dev_exit(idx);
+out:
+	lumen_dq_put(dq);
+}
+
 /**
  * lumen_dq_hw_error - the device stopped a direct hardware queue on an error
  * @ldev: the device
@@ -315,6 +374,17 @@ void lumen_dq_hw_error(struct lumen_device *ldev, u32 hw_queue)
 	drm_dbg(&ldev->drm, "direct queue on hw queue %u: error %u (%s) at entry %u, VA %#llx\n",
 		hw_queue, code, lumen_error_name(code), head, va);
 	lumen_dq_stop_locked(dq, code, head, va);
+	/*
+	 * The dump needs process context (its buffer, the file list, the
+	 * VM's lock); reset_wq is drained before the device goes.  The
+	 * file's reference is there while the queue is in its slot, so this
+	 * put is never the last.
+	 */
+	if (IS_ENABLED(CONFIG_DEV_COREDUMP)) {
+		kref_get(&dq->ref);
+		if (!queue_work(ldev->reset_wq, &dq->dump_work))
+			lumen_dq_put(dq);
+	}
 out:
 	spin_unlock(&ldev->dq_irq_lock);
 }
@@ -632,19 +702,6 @@ void lumen_dq_vm_sync(struct lumen_vm *vm)
 
 /* ---- Create and destroy -------------------------------------------------- */
 
-static void lumen_dq_release(struct kref *ref)
-{
-	struct lumen_dq *dq = container_of(ref, struct lumen_dq, ref);
-
-	put_pid(dq->pid);
-	kfree(dq);
-}
-
-static void lumen_dq_put(struct lumen_dq *dq)
-{
-	kref_put(&dq->ref, lumen_dq_release);
-}
-
 static struct lumen_dq *lumen_dq_get(struct lumen_file *lfile, u32 id)
 {
 	struct lumen_dq *dq;
@@ -907,6 +964,7 @@ int lumen_ioctl_dq_create(struct drm_device *drm, void *data, struct drm_file *f
 	dq->pid = get_pid(task_tgid(current));
 	init_waitqueue_head(&dq->wait);
 	INIT_LIST_HEAD(&dq->vm_link);
+	INIT_WORK(&dq->dump_work, lumen_dq_dump_work);
 
 	dq->db = lumen_dq_db_create(ldev);
 	if (IS_ERR(dq->db)) {

@@ -466,9 +466,43 @@ int lumen_file_check_guilty(struct lumen_file *lfile);
 
 /* ---- Device coredumps (lumen_coredump.c) ------------------------------------ */
 
+/* Registers of a hardware queue's block a direct-queue dump can hold. */
+#define LUMEN_DQ_DUMP_REGS	16
+
+/**
+ * struct lumen_dq_dump - what a direct queue's devcoredump shows
+ *
+ * Taken by lumen_dq.c while the queue still owns its hardware queue.
+ */
+struct lumen_dq_dump {
+	/** @vm: the queue's VM, referenced: the ring is read through it */
+	struct lumen_vm *vm;
+	/** @id: the queue's id in its file */
+	u32 id;
+	/** @hw_queue: its hardware queue */
+	u32 hw_queue;
+	/** @engine: the engine it feeds */
+	u32 engine;
+	/** @ctx: its MMU context */
+	u32 ctx;
+	/** @entries: ring entries */
+	u32 entries;
+	/** @error: the LUMEN_ERR_* it stopped on */
+	u32 error;
+	/** @error_head: ring index of the failed entry */
+	u32 error_head;
+	/** @ring_va: device VA of the ring */
+	u64 ring_va;
+	/** @fault_va: the faulting VA, for LUMEN_ERR_MMU_FAULT */
+	u64 fault_va;
+	/** @regs: the hardware queue's registers, as &lumen_queue_regs lists them */
+	u64 regs[LUMEN_DQ_DUMP_REGS];
+};
+
 struct lumen_job;
 void lumen_coredump(struct lumen_device *ldev, struct lumen_queue *q, struct lumen_job *job,
 		    const char *reason, int error);
+void lumen_coredump_dq(struct lumen_device *ldev, const struct lumen_dq_dump *d);
 const char *lumen_error_name(u32 code);
 const char *lumen_fault_reason_name(u32 reason);
 

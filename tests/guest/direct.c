@@ -17,7 +17,8 @@
  *    one file interleaved on one engine;
  *  5 malicious rings written by hand (a bad opcode, an INDIRECT naming a
  *    context, COPYs to unmapped VAs and to a VA of another process, a
- *    garbage tail): -EIO with the documented code, ring index and VA;
+ *    garbage tail): -EIO with the documented code, ring index and VA, and
+ *    a devcoredump that shows them, the queue and the entry;
  *    another process's direct queue and this file's kernel jobs carry on;
  *    no reset, no guilt;
  *  6 destroy of a busy queue: nothing lands afterwards;
@@ -1505,6 +1506,8 @@ FIXTURE_SETUP(evil)
 	self->ban_before[strcspn(self->ban_before, "\n")] = '\0';
 	/* With the ban on, a file made guilty would fail its next submit. */
 	ASSERT_EQ(0, lt_write_file(BAN_PARAM, "Y"));
+	/* A dump left by an earlier test would make this one's be dropped. */
+	lt_dumps_free_all(self->bdf);
 	ASSERT_EQ(0, lt_bo_create_mapped(self->dev, BO_SIZE, 0, &self->bo, &map));
 	self->map = map;
 	ASSERT_EQ(0, lt_cmdbuf_create(self->dev, &self->ib));
@@ -1533,6 +1536,72 @@ FIXTURE_TEARDOWN(evil)
 		accel_bo_free(self->bo);
 	if (self->dev)
 		accel_close(self->dev);
+}
+
+/*
+ * The devcoredump of the error: the header of every lumen dump, the file
+ * and queue that stopped, the error, the hardware queue's registers and the
+ * ring entry it stopped on, read through the queue's VM.  A worker writes
+ * it after the interrupt, so it is polled for.
+ */
+static void check_dq_dump(struct __test_metadata *_metadata, FIXTURE_DATA(evil) *self,
+			  const FIXTURE_VARIANT(evil) *variant, uint32_t head, uint64_t fault_va,
+			  uint64_t header)
+{
+	const uint64_t ring_va = accel_bo_va(self->q.ring);
+	const uint64_t entry_va = ring_va + 64ull * head;
+	char dir[PATH_MAX], path[PATH_MAX + 8], want[160], *buf, *at;
+	unsigned long long got;
+
+	/* Said, not hidden: a kernel may be built without it. */
+	if (access("/sys/class/devcoredump", F_OK)) {
+		TH_LOG("no devcoredump check: the kernel has no CONFIG_DEV_COREDUMP");
+		return;
+	}
+	for (int i = 0; i < POLL_TRIES && lt_dump_find(self->bdf, dir, sizeof(dir)); i++)
+		usleep(POLL_US);
+	ASSERT_EQ(0, lt_dump_find(self->bdf, dir, sizeof(dir))) TH_LOG("no devcoredump");
+	buf = malloc(1 << 18);
+	ASSERT_NE(NULL, buf);
+	snprintf(path, sizeof(path), "%s/data", dir);
+	ASSERT_LT(0, lt_read_file(path, buf, 1 << 18));
+	EXPECT_EQ(0, lt_dump_free(dir));
+
+	EXPECT_EQ(0, strncmp(buf, "**** lumen devcoredump ****\n", 28));
+	EXPECT_NE(NULL, strstr(buf, "\n**** end ****\n")) TH_LOG("truncated dump");
+	EXPECT_NE(NULL, strstr(buf, "\nreason: direct queue error\n"));
+	EXPECT_NE(NULL, strstr(buf, "\nrecovery: queue stopped\n"));
+	EXPECT_NE(NULL, strstr(buf, "\nerrno: -5\n"));
+	snprintf(want, sizeof(want), "\nguilty: pid %d comm direct ", (int)getpid());
+	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("no '%s'", want + 1);
+	snprintf(want, sizeof(want), "\ndirect queue: id %u hw_queue %u engine %u context ",
+		 self->q.c.id, self->q.c.hw_queue, self->q.c.hw_engine);
+	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("no '%s'", want + 1);
+	snprintf(want, sizeof(want), "\nring: va %#llx entries %u\n",
+		 (unsigned long long)ring_va, self->q.entries);
+	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("no '%s'", want + 1);
+	snprintf(want, sizeof(want), "\nerror: %u (", variant->error);
+	at = strstr(buf, want);
+	EXPECT_NE(NULL, at) TH_LOG("no '%s'", want + 1);
+	snprintf(want, sizeof(want), ") at ring entry %u\n", head);
+	EXPECT_TRUE(at && strstr(at, want) == strchr(at + 1, ')')) TH_LOG("no '%s'", want);
+	if (fault_va) {
+		snprintf(want, sizeof(want), "\nfault: va %#llx\n", (unsigned long long)fault_va);
+		EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("no '%s'", want + 1);
+	}
+	EXPECT_NE(NULL, strstr(buf, "\nglobal registers:\n  ID: 0x4c554d4e\n"));
+	snprintf(want, sizeof(want), "\nqueue %u:\n  registers:\n  RING_BASE: %#018llx\n",
+		 self->q.c.hw_queue, (unsigned long long)ring_va);
+	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("no '%s'", want + 1);
+	/* The entry it stopped on, as the ring holds it. */
+	snprintf(want, sizeof(want), "\nring entry %#llx: ", (unsigned long long)entry_va);
+	at = strstr(buf, want);
+	EXPECT_NE(NULL, at) TH_LOG("no '%s'", want + 1);
+	if (at && header != UINT64_MAX) {
+		EXPECT_EQ(1, sscanf(at + strlen(want), "%llx", &got));
+		EXPECT_EQ(header, got);
+	}
+	free(buf);
 }
 
 TEST_F_TIMEOUT(evil, stops_only_this_queue, 180)
@@ -1610,6 +1679,9 @@ TEST_F_TIMEOUT(evil, stops_only_this_queue, 180)
 	/* Stays stopped, waits keep saying so. */
 	EXPECT_EQ(-EIO, dq_wait_raw(self->q.fd, self->q.c.id, done, 2, -1, &w));
 	EXPECT_EQ(variant->error, w.error);
+	/* For a garbage TAIL the entry is whatever the ring holds there. */
+	check_dq_dump(_metadata, self, variant, want_head, want_va,
+		      variant->kind == BAD_TAIL ? UINT64_MAX : self->q.ring_map[want_head].w[0]);
 	/* A value already reached still counts. */
 	EXPECT_EQ(0, dq_wait_raw(self->q.fd, self->q.c.id, done, 1, -1, NULL));
 

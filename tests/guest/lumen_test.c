@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -619,4 +620,55 @@ int lt_wait_objects(const char *bdf, const struct lt_objects *want, struct lt_ob
 		usleep(50000);
 	}
 	return -ETIME;
+}
+
+/* ---- Device coredumps ---- */
+
+/*
+ * The devcoredump of PCI function @bdf: its data directory path in @dir,
+ * 0, or -ENOENT if there is none.
+ */
+int lt_dump_find(const char *bdf, char *dir, size_t len)
+{
+	char link[PATH_MAX + 32], target[PATH_MAX];
+	int ret = -ENOENT;
+	glob_t g;
+	size_t i;
+
+	if (glob("/sys/class/devcoredump/devcd*", 0, NULL, &g))
+		return -ENOENT;
+	for (i = 0; i < g.gl_pathc && ret; i++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/failing_device", g.gl_pathv[i]);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (strlen(target) >= strlen(bdf) &&
+		    !strcmp(target + strlen(target) - strlen(bdf), bdf)) {
+			snprintf(dir, len, "%s", g.gl_pathv[i]);
+			ret = 0;
+		}
+	}
+	globfree(&g);
+	return ret;
+}
+
+/* Frees the device's dump (a write to data does it): 0 or -errno. */
+int lt_dump_free(const char *dir)
+{
+	char path[PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/data", dir);
+	return lt_write_file(path, "1");
+}
+
+void lt_dumps_free_all(const char *bdf)
+{
+	char dir[PATH_MAX];
+	int i;
+
+	for (i = 0; i < 8 && !lt_dump_find(bdf, dir, sizeof(dir)); i++)
+		lt_dump_free(dir);
 }

@@ -208,6 +208,18 @@ int lt_read_objects(const char *bdf, struct lt_objects *o);
  */
 int lt_wait_objects(const char *bdf, const struct lt_objects *want, struct lt_objects *now);
 
+/* ---- Device coredumps (/sys/class/devcoredump) ---- */
+
+/*
+ * The devcoredump of PCI function @bdf: its directory in @dir, 0, or
+ * -ENOENT if there is none.
+ */
+int lt_dump_find(const char *bdf, char *dir, size_t len);
+/* Frees the dump in @dir (a write to its data does it): 0 or -errno. */
+int lt_dump_free(const char *dir);
+/* Frees every dump of @bdf: one left by an earlier test makes the next dropped. */
+void lt_dumps_free_all(const char *bdf);
+
 /* Asserts that the device still runs a copy job correctly. */
 #define LT_ASSERT_DEVICE_WORKS(dev) do {				\
 	int __lt_ret = lt_device_works((dev), 0);			\

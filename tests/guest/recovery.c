@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
@@ -76,55 +75,6 @@ static int pending_fences(const char *bdf, unsigned int q)
 		n = atoi(at + strlen("pending fences: "));
 	free(buf);
 	return n;
-}
-
-/*
- * The devcoredump of PCI function @bdf: its data directory path in @dir,
- * 0, or -ENOENT if there is none.
- */
-static int find_dump(const char *bdf, char *dir, size_t len)
-{
-	char link[PATH_MAX + 32], target[PATH_MAX];
-	int ret = -ENOENT;
-	glob_t g;
-	size_t i;
-
-	if (glob("/sys/class/devcoredump/devcd*", 0, NULL, &g))
-		return -ENOENT;
-	for (i = 0; i < g.gl_pathc && ret; i++) {
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "%s/failing_device", g.gl_pathv[i]);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n < 0)
-			continue;
-		target[n] = '\0';
-		if (strlen(target) >= strlen(bdf) &&
-		    !strcmp(target + strlen(target) - strlen(bdf), bdf)) {
-			snprintf(dir, len, "%s", g.gl_pathv[i]);
-			ret = 0;
-		}
-	}
-	globfree(&g);
-	return ret;
-}
-
-/* Frees the device's dump (a write to data does it): 0 or -errno. */
-static int free_dump(const char *dir)
-{
-	char path[PATH_MAX + 8];
-
-	snprintf(path, sizeof(path), "%s/data", dir);
-	return lt_write_file(path, "1");
-}
-
-static void free_all_dumps(const char *bdf)
-{
-	char dir[PATH_MAX];
-	int i;
-
-	for (i = 0; i < 8 && !find_dump(bdf, dir, sizeof(dir)); i++)
-		free_dump(dir);
 }
 
 /* ---- uevents ------------------------------------------------------------- */
@@ -377,7 +327,7 @@ FIXTURE_SETUP(recovery)
 	/* The documented default; run-all may have turned it off for older suites. */
 	ASSERT_EQ(0, lt_write_file(BAN_PARAM, "Y"));
 	/* A dump left by an earlier test would make ours be dropped. */
-	free_all_dumps(self->bdf);
+	lt_dumps_free_all(self->bdf);
 	ASSERT_EQ(0, lt_read_objects(self->bdf, &self->before));
 	self->uevent_fd = uevent_open();
 	ASSERT_LE(0, self->uevent_fd);
@@ -403,7 +353,7 @@ FIXTURE_TEARDOWN(recovery)
 		close(self->uevent_fd);
 	if (self->ban_before[0])
 		lt_write_file(BAN_PARAM, self->ban_before);
-	free_all_dumps(self->bdf);
+	lt_dumps_free_all(self->bdf);
 }
 
 /* Checks the device's devcoredump against what recovery must have written. */
@@ -414,17 +364,17 @@ static void check_dump(struct __test_metadata *_metadata, const char *bdf,
 	char dir[PATH_MAX], path[PATH_MAX + 8], want[128], *buf, *at;
 	unsigned int header;
 
-	/* Said, not hidden: the debug kernel is built without it. */
+	/* Said, not hidden: a kernel may be built without it. */
 	if (access("/sys/class/devcoredump", F_OK)) {
 		TH_LOG("no devcoredump check: the kernel has no CONFIG_DEV_COREDUMP");
 		return;
 	}
-	ASSERT_EQ(0, find_dump(bdf, dir, sizeof(dir))) TH_LOG("no devcoredump");
+	ASSERT_EQ(0, lt_dump_find(bdf, dir, sizeof(dir))) TH_LOG("no devcoredump");
 	buf = malloc(1 << 18);
 	ASSERT_NE(NULL, buf);
 	snprintf(path, sizeof(path), "%s/data", dir);
 	ASSERT_LT(0, lt_read_file(path, buf, 1 << 18));
-	EXPECT_EQ(0, free_dump(dir));
+	EXPECT_EQ(0, lt_dump_free(dir));
 
 	EXPECT_NE(NULL, strstr(buf, "**** lumen devcoredump ****\n"));
 	EXPECT_NE(NULL, strstr(buf, "**** end ****\n")) TH_LOG("truncated dump");
@@ -602,7 +552,7 @@ TEST_F_TIMEOUT(recovery, two_tenants, 180)
 	snprintf(name, sizeof(name), "%s_commands", engine);
 	EXPECT_LE(commands, lt_sysfs_stat(self->bdf, name));
 	if (variant->reset == RESET_NONE) {
-		EXPECT_EQ(-ENOENT, find_dump(self->bdf, dir, sizeof(dir)))
+		EXPECT_EQ(-ENOENT, lt_dump_find(self->bdf, dir, sizeof(dir)))
 			TH_LOG("a devcoredump without a reset");
 	} else {
 		EXPECT_EQ(0, uevent_find(self->uevent_fd,
