@@ -1048,6 +1048,7 @@ static void op_vm_bind_bad(struct fz_worker *w)
 {
 	struct drm_lumen_vm_bind args = { 0 };
 	int ret, want = EINVAL;
+	unsigned int i;
 
 	if (!gen_bind(w, &args)) {
 		args.handle = fz_any_bo_handle(w);
@@ -1086,12 +1087,22 @@ static void op_vm_bind_bad(struct fz_worker *w)
 		want = 0;
 		break;
 	case 9:
-		/* On a binding or on a BO's own mapping (or its guard page). */
-		if (w->nbinds && fz_chance(&w->rng, 50))
-			args.va = w->binds[fz_below(&w->rng, w->nbinds)].va;
-		else if (w->nbos)
-			args.va = w->bos[fz_below(&w->rng, w->nbos)].va +
-				  PAGE * fz_below(&w->rng, 2);
+		/*
+		 * On a binding or on a BO's own mapping (or its guard page).
+		 * A child aims only at its own: its parent may have unbound
+		 * one of the parent's meanwhile, and a bind there would reach
+		 * into the range where the parent binds next, which the
+		 * parent then finds taken (EEXIST).
+		 */
+		i = (unsigned int)fz_below(&w->rng, w->nbinds + 1);
+		if (i < w->nbinds && !w->binds[i].borrowed && fz_chance(&w->rng, 50)) {
+			args.va = w->binds[i].va;
+		} else if (w->nbos) {
+			i = (unsigned int)fz_below(&w->rng, w->nbos);
+			if (w->bos[i].borrowed)
+				return;
+			args.va = w->bos[i].va + PAGE * fz_below(&w->rng, 2);
+		}
 		want = 0;
 		break;
 	case 10:
