@@ -5,10 +5,10 @@
  * Every recovery (lumen_sched.c) writes one, before the reset that clears
  * what it shows: a queue reset after an MMU fault, a command error or a
  * timeout, and a device reset after a fatal error.  So does a direct queue
- * the device stopped on an error (lumen_dq.c), which no reset follows.  The devcoredump core
- * offers it as /sys/class/devcoredump/devcd<N>/data until it is read and
- * freed (any write to data) or for 5 minutes; while one is there, later
- * ones of the same device are dropped.  The format is text, one
+ * the device stopped on an error (lumen_dq.c), which no reset follows.
+ * The devcoredump core offers it as /sys/class/devcoredump/devcd<N>/data
+ * until it is read and freed (any write to data) or for 5 minutes; while
+ * one is there, later ones of the same device are dropped.  The format is text, one
  * "key: value" per line, in Documentation/uapi.rst ("Device coredumps"):
  * the reason and errno, the guilty context (pid, comm, client, hardware
  * context), the queue's state, the global registers and the queue's block,
@@ -95,19 +95,22 @@ const char *lumen_fault_reason_name(u32 reason)
 	return "unknown reason";
 }
 
+/* One register's line: "  NAME: value", 64-bit registers in full. */
+static void lumen_coredump_reg(struct drm_printer *p, const struct lumen_reg_name *reg, u64 val)
+{
+	if (reg->is64)
+		drm_printf(p, "  %s: %#018llx\n", reg->name, val);
+	else
+		drm_printf(p, "  %s: %#010x\n", reg->name, (u32)val);
+}
+
 static void lumen_coredump_regs(struct drm_printer *p, struct lumen_device *ldev, u32 base,
 				const struct lumen_reg_name *regs, u32 count)
 {
 	u32 i;
 
-	for (i = 0; i < count; i++) {
-		u32 reg = base + regs[i].offset;
-
-		if (regs[i].is64)
-			drm_printf(p, "  %s: %#018llx\n", regs[i].name, lumen_read64(ldev, reg));
-		else
-			drm_printf(p, "  %s: %#010x\n", regs[i].name, lumen_read(ldev, reg));
-	}
+	for (i = 0; i < count; i++)
+		lumen_coredump_reg(p, &regs[i], lumen_reg_read(ldev, base, &regs[i]));
 }
 
 static void lumen_coredump_cmd(struct drm_printer *p, const char *what, u64 where,
@@ -403,12 +406,8 @@ void lumen_coredump_dq(struct lumen_device *ldev, const struct lumen_dq_dump *d)
 	lumen_coredump_regs(&p, ldev, 0, lumen_global_regs, lumen_num_global_regs);
 	drm_printf(&p, "queue %u:\n", d->hw_queue);
 	drm_puts(&p, "  registers:\n");
-	for (i = 0; i < nregs; i++) {
-		if (lumen_queue_regs[i].is64)
-			drm_printf(&p, "  %s: %#018llx\n", lumen_queue_regs[i].name, d->regs[i]);
-		else
-			drm_printf(&p, "  %s: %#010x\n", lumen_queue_regs[i].name, (u32)d->regs[i]);
-	}
+	for (i = 0; i < nregs; i++)
+		lumen_coredump_reg(&p, &lumen_queue_regs[i], d->regs[i]);
 	if (d->error_head < d->entries)
 		lumen_coredump_va(&p, d->vm, d->ring_va + (u64)d->error_head * LUMEN_CMD_SIZE, 1,
 				  "ring entry", "ring entry");

@@ -85,15 +85,62 @@ const struct lumen_reg_name lumen_queue_regs[] = {
 
 const u32 lumen_num_queue_regs = ARRAY_SIZE(lumen_queue_regs);
 
+/**
+ * lumen_reg_read - read a register of a table
+ * @ldev: the device, present and resumed
+ * @base: 0 for a global register, LUMEN_QUEUE_REG(q, 0) for a queue's
+ * @reg: the register
+ *
+ * Return: its value, 32-bit registers zero-extended.
+ */
+u64 lumen_reg_read(struct lumen_device *ldev, u32 base, const struct lumen_reg_name *reg)
+{
+	return reg->is64 ? lumen_read64(ldev, base + reg->offset) :
+			   lumen_read(ldev, base + reg->offset);
+}
+
 static void lumen_debugfs_print_reg(struct seq_file *m, struct lumen_device *ldev,
 				    u32 base, const struct lumen_reg_name *reg)
 {
+	u64 val = lumen_reg_read(ldev, base, reg);
+
 	if (reg->is64)
-		seq_printf(m, "  %-14s %#06x = %#018llx\n", reg->name, base + reg->offset,
-			   lumen_read64(ldev, base + reg->offset));
+		seq_printf(m, "  %-14s %#06x = %#018llx\n", reg->name, base + reg->offset, val);
 	else
-		seq_printf(m, "  %-14s %#06x = %#010x\n", reg->name, base + reg->offset,
-			   lumen_read(ldev, base + reg->offset));
+		seq_printf(m, "  %-14s %#06x = %#010x\n", reg->name, base + reg->offset, (u32)val);
+}
+
+/**
+ * lumen_debugfs_hw_enter - before a debugfs file reads registers
+ * @ldev: the device
+ * @idx: for lumen_debugfs_hw_exit()
+ *
+ * The device must be present, and resumed: the registers of a suspended
+ * device read as all-ones.
+ *
+ * Return: 0, or -ENODEV or the resume's errno (then nothing is held).
+ */
+int lumen_debugfs_hw_enter(struct lumen_device *ldev, int *idx)
+{
+	int ret;
+
+	if (!drm_dev_enter(&ldev->drm, idx))
+		return -ENODEV;
+	ret = lumen_pm_get(ldev);
+	if (ret)
+		drm_dev_exit(*idx);
+	return ret;
+}
+
+/**
+ * lumen_debugfs_hw_exit - undo lumen_debugfs_hw_enter()
+ * @ldev: the device
+ * @idx: what lumen_debugfs_hw_enter() gave
+ */
+void lumen_debugfs_hw_exit(struct lumen_device *ldev, int idx)
+{
+	lumen_pm_put(ldev);
+	drm_dev_exit(idx);
 }
 
 static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
@@ -104,14 +151,9 @@ static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
 	int idx;
 	int ret;
 
-	if (!drm_dev_enter(&ldev->drm, &idx))
-		return -ENODEV;
-	/* The registers of a suspended device read as all-ones: wake it. */
-	ret = lumen_pm_get(ldev);
-	if (ret) {
-		drm_dev_exit(idx);
+	ret = lumen_debugfs_hw_enter(ldev, &idx);
+	if (ret)
 		return ret;
-	}
 
 	seq_puts(m, "global:\n");
 	for (i = 0; i < ARRAY_SIZE(lumen_global_regs); i++)
@@ -129,8 +171,7 @@ static int lumen_debugfs_regs_show(struct seq_file *m, void *data)
 						&lumen_queue_regs[i]);
 	}
 
-	lumen_pm_put(ldev);
-	drm_dev_exit(idx);
+	lumen_debugfs_hw_exit(ldev, idx);
 	return 0;
 }
 
@@ -167,13 +208,9 @@ static int lumen_debugfs_queues_show(struct seq_file *m, void *data)
 	int idx;
 	int ret;
 
-	if (!drm_dev_enter(&ldev->drm, &idx))
-		return -ENODEV;
-	ret = lumen_pm_get(ldev);
-	if (ret) {
-		drm_dev_exit(idx);
+	ret = lumen_debugfs_hw_enter(ldev, &idx);
+	if (ret)
 		return ret;
-	}
 
 	for (q = 0; q < ldev->num_queues; q++) {
 		struct lumen_queue *queue = &ldev->queues[q];
@@ -200,8 +237,7 @@ static int lumen_debugfs_queues_show(struct seq_file *m, void *data)
 		lumen_debugfs_queue_fences(m, queue);
 	}
 
-	lumen_pm_put(ldev);
-	drm_dev_exit(idx);
+	lumen_debugfs_hw_exit(ldev, idx);
 	return 0;
 }
 

@@ -320,7 +320,7 @@ static void lumen_dq_dump_work(struct work_struct *work)
 	if (!drm_dev_enter(&ldev->drm, &idx))
 		goto out;
 	spin_lock_irq(&ldev->dq_irq_lock);
-	if (ldev->dq_slots[dq->hw_queue] == dq && dq->stopped) {
+	if (ldev->dq_slots[dq->hw_queue] == dq) {
 		u32 base = LUMEN_QUEUE_REG(dq->hw_queue, 0);
 
 		d = (struct lumen_dq_dump){
@@ -330,9 +330,7 @@ static void lumen_dq_dump_work(struct work_struct *work)
 			.ring_va = dq->ring_va, .fault_va = dq->fault_va,
 		};
 		for (i = 0; i < nregs; i++)
-			d.regs[i] = lumen_queue_regs[i].is64 ?
-				    lumen_read64(ldev, base + lumen_queue_regs[i].offset) :
-				    lumen_read(ldev, base + lumen_queue_regs[i].offset);
+			d.regs[i] = lumen_reg_read(ldev, base, &lumen_queue_regs[i]);
 	}
 	spin_unlock_irq(&ldev->dq_irq_lock);
 	if (d.vm) {
@@ -1315,13 +1313,9 @@ int lumen_dq_debugfs_show(struct seq_file *m, void *data)
 	int idx;
 	int ret;
 
-	if (!drm_dev_enter(&ldev->drm, &idx))
-		return -ENODEV;
-	ret = lumen_pm_get(ldev);
-	if (ret) {
-		drm_dev_exit(idx);
+	ret = lumen_debugfs_hw_enter(ldev, &idx);
+	if (ret)
 		return ret;
-	}
 
 	seq_printf(m, "direct hw queues %u (%u .. %u)\n", ldev->num_hw_queues - ldev->num_queues,
 		   ldev->num_queues, ldev->num_hw_queues);
@@ -1334,7 +1328,6 @@ int lumen_dq_debugfs_show(struct seq_file *m, void *data)
 	}
 	mutex_unlock(&ldev->dq_lock);
 
-	lumen_pm_put(ldev);
-	drm_dev_exit(idx);
+	lumen_debugfs_hw_exit(ldev, idx);
 	return 0;
 }

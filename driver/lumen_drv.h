@@ -879,6 +879,9 @@ extern const struct lumen_reg_name lumen_global_regs[];
 extern const u32 lumen_num_global_regs;
 extern const struct lumen_reg_name lumen_queue_regs[];
 extern const u32 lumen_num_queue_regs;
+u64 lumen_reg_read(struct lumen_device *ldev, u32 base, const struct lumen_reg_name *reg);
+int lumen_debugfs_hw_enter(struct lumen_device *ldev, int *idx);
+void lumen_debugfs_hw_exit(struct lumen_device *ldev, int idx);
 
 /* ---- Pure logic the KUnit tests call (tests/kunit/) -------------------------- */
 
